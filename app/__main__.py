@@ -1,0 +1,69 @@
+"""``msp-studio`` / ``python -m app``: start the desktop app.
+
+Options exist for automation: ``--settings`` (a private ini file), ``--quit-after`` (exit by
+itself, for the smoke test) and ``--screenshot`` (grab the real window, for Xvfb).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="msp-studio", description="Compare the MSP codec with classic codecs, live")
+    parser.add_argument("image", nargs="?", type=Path, help="image (or .msp bitstream) to open; default: the demo")
+    parser.add_argument("--settings", type=Path, help="use this ini file for settings (default: the user's)")
+    parser.add_argument("--no-sweep", action="store_true", help="do not run the background RD sweep")
+    parser.add_argument("--quit-after", type=int, metavar="MS", help="close the window after MS milliseconds")
+    parser.add_argument("--screenshot", type=Path, metavar="PNG", help="save a screenshot of the window, then quit")
+    parser.add_argument("--view", choices=["split", "sidebyside", "flip", "diff"], default="split",
+                        help="view mode for --screenshot")
+    parser.add_argument("--zoom", type=float, help="zoom for --screenshot (1.0 = 100 %%)")
+    parser.add_argument("--wait-sweep", type=float, default=0.0, metavar="S",
+                        help="with --screenshot: wait up to S seconds for the RD sweep")
+    parser.add_argument("--size", default="1600x1000", help="window size for --screenshot, WxH")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from app.core.view_state import ViewMode
+    from app.settings_store import APPLICATION, ORGANIZATION, AppSettings, open_settings
+    from app.widgets.main_window import MainWindow
+
+    # Fractional scale factors (125 %, 150 %) are honoured exactly instead of rounded.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("MSP Studio")
+
+    settings = AppSettings(open_settings(args.settings))
+    window = MainWindow(settings, image=args.image, sweep=False if args.no_sweep else None)
+    app.aboutToQuit.connect(window.shutdown)
+    if args.screenshot:
+        from app.screenshot import Screenshotter
+
+        width, height = (int(v) for v in args.size.lower().split("x"))
+        window.resize(width, height)
+        shooter = Screenshotter(window, args.screenshot, ViewMode(args.view), wait_sweep_s=args.wait_sweep,
+                                zoom=args.zoom)
+        shooter.start()
+    window.show()
+    if args.quit_after is not None:
+        QTimer.singleShot(max(0, args.quit_after), window.close)
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

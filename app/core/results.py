@@ -1,0 +1,83 @@
+"""Frozen values a finished job produces: metrics and the full outcome of one encode."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.core.codecs import SideSettings
+
+__all__ = ["Metrics", "EncodeOutcome", "msssim_db", "RDPoint"]
+
+
+def msssim_db(value: float | None) -> float | None:
+    """MS-SSIM in dB, -10 log10(1 - MS-SSIM); None when unknown, inf when identical."""
+    if value is None:
+        return None
+    if value >= 1.0:
+        return math.inf
+    return -10.0 * math.log10(1.0 - value)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Quality of a reconstruction against the reference (CompressAI conventions)."""
+
+    psnr: float | None
+    """PSNR-RGB in dB; None when the reconstruction is lossless (MSE = 0)."""
+    msssim: float | None
+    """MS-SSIM-RGB; None when either side is 160 px or less (MS-SSIM needs five scales)."""
+    mse: float
+
+    @property
+    def lossless(self) -> bool:
+        return self.mse == 0.0
+
+    @property
+    def msssim_db(self) -> float | None:
+        return msssim_db(self.msssim)
+
+
+@dataclass(frozen=True)
+class EncodeOutcome:
+    """One side's result: the bitstream, its reconstruction, sizes, timings and metrics."""
+
+    image_key: str
+    settings: SideSettings
+    data: bytes = field(repr=False)
+    reconstruction: np.ndarray = field(repr=False, compare=False)
+    num_bytes: int
+    bpp: float
+    metrics: Metrics
+    encode_seconds: float | None
+    decode_seconds: float | None
+    device: str
+    label: str
+    estimated_bpp: float | None = None
+    header_text: str = ""
+    source_name: str = ""
+    """Set when the result came from a file (an opened .msp) rather than from an encode."""
+
+    @property
+    def height(self) -> int:
+        return int(self.reconstruction.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.reconstruction.shape[1])
+
+    @property
+    def nbytes_in_memory(self) -> int:
+        return int(self.reconstruction.nbytes) + len(self.data)
+
+
+@dataclass(frozen=True)
+class RDPoint:
+    """One point of a rate-distortion curve of the current image."""
+
+    settings: SideSettings
+    bpp: float
+    psnr: float | None
+    msssim_db: float | None

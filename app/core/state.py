@@ -1,0 +1,124 @@
+"""The comparison's state: the reference image and the two sides A and B.
+
+Plain objects with :class:`~app.core.events.Event` notifications. The job controller writes to
+them (on the GUI thread); widgets read them and listen. Each side carries a *generation*: every
+settings change bumps it, and a result is only accepted if it was started for the current
+generation, which is how stale results are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from app.core.codecs import SideSettings
+from app.core.events import Event
+from app.core.image_io import LoadedImage
+from app.core.results import EncodeOutcome
+
+__all__ = ["SideName", "SideStatus", "JobProgress", "SideState", "ComparisonState"]
+
+
+class SideName(str, Enum):
+    A = "A"
+    B = "B"
+
+    @property
+    def other(self) -> "SideName":
+        return SideName.B if self is SideName.A else SideName.A
+
+
+class SideStatus(str, Enum):
+    IDLE = "idle"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """What a side shows while its job runs (throttled reports from the worker)."""
+
+    stage: str
+    fraction: float | None
+    """0..1, or None for an indeterminate stage."""
+    text: str
+
+
+class SideState:
+    """One side: its settings, the generation counter, status and the result on show."""
+
+    def __init__(self, name: SideName, settings: SideSettings) -> None:
+        self.name = name
+        self._settings = settings
+        self.generation = 0
+        self.status = SideStatus.IDLE
+        self.message = ""
+        self.progress: JobProgress | None = None
+        self.result: EncodeOutcome | None = None
+        self.settings_changed = Event()  # (SideState)
+        self.status_changed = Event()  # (SideState)
+        self.progress_changed = Event()  # (SideState)
+        self.result_changed = Event()  # (SideState)
+
+    @property
+    def settings(self) -> SideSettings:
+        return self._settings
+
+    def set_settings(self, settings: SideSettings) -> bool:
+        """Replace the settings; returns False (and does nothing) if they are unchanged."""
+        if settings == self._settings:
+            return False
+        self._settings = settings
+        self.generation += 1
+        self.settings_changed.emit(self)
+        return True
+
+    def bump(self) -> int:
+        """Start a new generation without a settings change (new image, forced re-run)."""
+        self.generation += 1
+        return self.generation
+
+    def set_status(self, status: SideStatus, message: str = "") -> None:
+        self.status = status
+        self.message = message
+        if status is not SideStatus.RUNNING:
+            self.progress = None
+        self.status_changed.emit(self)
+
+    def set_progress(self, progress: JobProgress | None) -> None:
+        self.progress = progress
+        self.progress_changed.emit(self)
+
+    def set_result(self, result: EncodeOutcome | None) -> None:
+        self.result = result
+        self.result_changed.emit(self)
+
+
+class ComparisonState:
+    """The reference image and the two sides."""
+
+    def __init__(self, settings_a: SideSettings, settings_b: SideSettings) -> None:
+        self.image: LoadedImage | None = None
+        self.sides = {SideName.A: SideState(SideName.A, settings_a), SideName.B: SideState(SideName.B, settings_b)}
+        self.image_changed = Event()  # (LoadedImage)
+
+    def side(self, name: SideName | str) -> SideState:
+        return self.sides[SideName(name)]
+
+    @property
+    def a(self) -> SideState:
+        return self.sides[SideName.A]
+
+    @property
+    def b(self) -> SideState:
+        return self.sides[SideName.B]
+
+    def set_image(self, image: LoadedImage) -> None:
+        self.image = image
+        for side in self.sides.values():
+            side.bump()
+            side.set_result(None)
+        self.image_changed.emit(image)

@@ -1,0 +1,257 @@
+"""The comparison canvas: split / side-by-side / flip / difference views of sides A and B.
+
+One widget paints every mode from one shared :class:`~app.core.view_state.ViewState`, so zoom
+and pan are synced by construction. Only the visible part of the image is drawn; above 100 %
+pixels are drawn nearest-neighbour (the point of zooming in is to see them), below it smoothly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from app.core.view_state import ViewMode, ViewState, Viewport
+from app.widgets.qimage import difference_map, to_qimage
+
+__all__ = ["ComparisonCanvas"]
+
+_BACKGROUND = QColor(32, 33, 36)
+_DIVIDER = QColor(255, 255, 255)
+_BADGE = QColor(0, 0, 0, 170)
+_GRAB_PX = 6
+
+
+class ComparisonCanvas(QWidget):
+    """Paints the two sides; wheel zooms about the cursor, drag pans or moves the divider."""
+
+    zoomChanged = Signal(float)  # effective zoom, 1.0 = 100 %
+
+    def __init__(self, view: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = view
+        self._images: dict[str, QImage | None] = {"A": None, "B": None}
+        self._arrays: dict[str, np.ndarray | None] = {"A": None, "B": None}
+        self._labels: dict[str, str] = {"A": "A", "B": "B"}
+        self._pending: dict[str, str] = {"A": "", "B": ""}
+        self._diff: QImage | None = None
+        self._diff_key: tuple[int, int, float] | None = None
+        self._drag: str | None = None
+        self._last: QPointF | None = None
+        self.placeholder = "Drop an image here, or press Ctrl+O"
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setToolTip("Wheel: zoom about the cursor · drag: pan (or move the divider) · "
+                        "double-click: fit · hold Space: flip A/B")
+        view.changed.connect(self._on_view_changed)
+
+    # -- content ------------------------------------------------------------------------------
+    def set_side(self, name: str, pixels: np.ndarray | None, label: str, pending: str = "") -> None:
+        """Show ``pixels`` for side ``name`` ("A" or "B"); ``pending`` is text shown instead."""
+        if pixels is not self._arrays[name]:
+            self._arrays[name] = pixels
+            self._images[name] = to_qimage(pixels) if pixels is not None else None
+            self._diff_key = None
+        self._labels[name] = label
+        self._pending[name] = pending
+        self.update()
+
+    def image(self, name: str) -> QImage | None:
+        return self._images[name]
+
+    def _diff_image(self) -> QImage | None:
+        a, b = self._arrays["A"], self._arrays["B"]
+        if a is None or b is None or a.shape != b.shape:
+            return None
+        key = (id(a), id(b), self.view.diff_gain)
+        if key != self._diff_key:
+            self._diff = to_qimage(difference_map(a, b, self.view.diff_gain))
+            self._diff_key = key
+        return self._diff
+
+    def _on_view_changed(self) -> None:
+        self.update()
+        self.zoomChanged.emit(self.effective_zoom())
+
+    def effective_zoom(self) -> float:
+        panes = self._panes()
+        return panes[0].scale * self.devicePixelRatioF() if panes else 1.0
+
+    def _panes(self) -> list[Viewport]:
+        return self.view.panes(self.width(), self.height(), self.devicePixelRatioF())
+
+    def pane_at(self, pos: QPointF) -> Viewport:
+        for pane in self._panes():
+            if pane.x <= pos.x() <= pane.x + pane.width:
+                return pane
+        return self._panes()[0]
+
+    # -- painting -----------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt name)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), _BACKGROUND)
+        if self._images["A"] is None and self._images["B"] is None and not any(self._pending.values()):
+            painter.setPen(QColor(200, 200, 200))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
+            return
+        panes = self._panes()
+        smooth = panes[0].scale * self.devicePixelRatioF() < 0.999
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        first, second = ("B", "A") if self.view.flipped else ("A", "B")
+        mode = self.view.mode
+        if mode is ViewMode.SPLIT:
+            pane = panes[0]
+            split_x = pane.x + pane.width * self.view.divider
+            self._draw_side(painter, pane, first, QRectF(pane.x, pane.y, split_x - pane.x, pane.height))
+            self._draw_side(painter, pane, second, QRectF(split_x, pane.y, pane.x + pane.width - split_x, pane.height))
+            self._draw_badge(painter, pane, first, left=True)
+            self._draw_badge(painter, pane, second, left=False)
+            self._draw_divider(painter, split_x, pane)
+        elif mode is ViewMode.SIDE_BY_SIDE:
+            for pane, name in zip(panes, (first, second)):
+                self._draw_side(painter, pane, name, self._rect(pane))
+                self._draw_badge(painter, pane, name, left=True)
+            if len(panes) > 2:
+                self._draw_diff(painter, panes[2])
+        elif mode is ViewMode.FLIP:
+            self._draw_side(painter, panes[0], first, self._rect(panes[0]))
+            self._draw_badge(painter, panes[0], first, left=True)
+        else:
+            self._draw_diff(painter, panes[0])
+
+    @staticmethod
+    def _rect(pane: Viewport) -> QRectF:
+        return QRectF(pane.x, pane.y, pane.width, pane.height)
+
+    def _draw_image(self, painter: QPainter, pane: Viewport, image: QImage, clip: QRectF) -> None:
+        """Draw only the source pixels that land inside ``clip`` (fast at 800 %)."""
+        if clip.width() <= 0 or clip.height() <= 0:
+            return
+        x0, y0 = pane.to_image(clip.left(), clip.top())
+        x1, y1 = pane.to_image(clip.right(), clip.bottom())
+        sx0, sy0 = max(0, math.floor(x0)), max(0, math.floor(y0))
+        sx1, sy1 = min(image.width(), math.ceil(x1)), min(image.height(), math.ceil(y1))
+        if sx1 <= sx0 or sy1 <= sy0:
+            return
+        tx0, ty0 = pane.to_screen(sx0, sy0)
+        tx1, ty1 = pane.to_screen(sx1, sy1)
+        painter.save()
+        painter.setClipRect(clip)
+        painter.drawImage(QRectF(tx0, ty0, tx1 - tx0, ty1 - ty0), image, QRectF(sx0, sy0, sx1 - sx0, sy1 - sy0))
+        painter.restore()
+
+    def _draw_side(self, painter: QPainter, pane: Viewport, name: str, clip: QRectF) -> None:
+        image = self._images[name]
+        if image is not None:
+            self._draw_image(painter, pane, image, clip)
+        if self._pending[name] and clip.width() > 0:
+            painter.save()
+            painter.setClipRect(clip)
+            if image is not None:
+                painter.fillRect(clip, QColor(0, 0, 0, 90))
+            painter.setPen(QColor(230, 230, 230))
+            painter.drawText(clip, Qt.AlignmentFlag.AlignCenter, f"{name}: {self._pending[name]}")
+            painter.restore()
+
+    def _draw_diff(self, painter: QPainter, pane: Viewport) -> None:
+        diff = self._diff_image()
+        rect = self._rect(pane)
+        if diff is None:
+            painter.setPen(QColor(200, 200, 200))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Difference: waiting for both sides")
+            return
+        self._draw_image(painter, pane, diff, rect)
+        self._badge(painter, rect, f"|A − B| × {self.view.diff_gain:g}", left=True)
+
+    def _draw_badge(self, painter: QPainter, pane: Viewport, name: str, left: bool) -> None:
+        self._badge(painter, self._rect(pane), f"{name} · {self._labels[name]}", left)
+
+    @staticmethod
+    def _badge(painter: QPainter, rect: QRectF, text: str, left: bool) -> None:
+        painter.save()
+        font = QFont(painter.font())
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        width = metrics.horizontalAdvance(text) + 16
+        height = metrics.height() + 8
+        x = rect.left() + 8 if left else rect.right() - 8 - width
+        box = QRectF(x, rect.top() + 8, width, height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(_BADGE)
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+    def _draw_divider(self, painter: QPainter, x: float, pane: Viewport) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(_DIVIDER, 2))
+        painter.drawLine(QPointF(x, pane.y), QPointF(x, pane.y + pane.height))
+        cy = pane.y + pane.height / 2
+        painter.setBrush(QColor(255, 255, 255, 220))
+        painter.setPen(QPen(QColor(60, 60, 60), 1))
+        painter.drawEllipse(QPointF(x, cy), 11, 11)
+        painter.setPen(QPen(QColor(60, 60, 60), 2))
+        painter.drawLine(QPointF(x - 5, cy), QPointF(x - 2, cy - 3))
+        painter.drawLine(QPointF(x - 5, cy), QPointF(x - 2, cy + 3))
+        painter.drawLine(QPointF(x + 5, cy), QPointF(x + 2, cy - 3))
+        painter.drawLine(QPointF(x + 5, cy), QPointF(x + 2, cy + 3))
+        painter.restore()
+
+    # -- interaction ----------------------------------------------------------------------------
+    def _near_divider(self, pos: QPointF) -> bool:
+        if self.view.mode is not ViewMode.SPLIT:
+            return False
+        pane = self._panes()[0]
+        return abs(pos.x() - (pane.x + pane.width * self.view.divider)) <= _GRAB_PX
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
+            pos = event.position()
+            self._drag = "divider" if event.button() == Qt.MouseButton.LeftButton and self._near_divider(pos) else "pan"
+            self._last = pos
+            self.setCursor(Qt.CursorShape.SplitHCursor if self._drag == "divider" else Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        if self._drag == "divider":
+            pane = self._panes()[0]
+            self.view.set_divider((pos.x() - pane.x) / max(1.0, pane.width))
+        elif self._drag == "pan" and self._last is not None:
+            delta = pos - self._last
+            self._last = pos
+            self.view.pan_by(delta.x(), delta.y(), self.pane_at(pos), self.devicePixelRatioF())
+        else:
+            self.setCursor(Qt.CursorShape.SplitHCursor if self._near_divider(pos) else Qt.CursorShape.OpenHandCursor)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._drag = None
+        self._last = None
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.view.fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            pos = event.position()
+            self.view.zoom_by(steps, self.pane_at(pos), (pos.x(), pos.y()), self.devicePixelRatioF())
+        event.accept()
+
+    def zoom_step(self, steps: float) -> None:
+        """Keyboard zoom about the centre of the first pane."""
+        self.view.zoom_by(steps, self._panes()[0], None, self.devicePixelRatioF())

@@ -1,0 +1,403 @@
+"""The main window: assembles the widgets around one :class:`StudioController`.
+
+Owns no logic of its own beyond wiring, menus, drag and drop, hold-to-flip and persistence.
+Nothing here blocks: file dialogs are the only modal windows, and work continues behind them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit,
+    QMainWindow, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget,
+)
+
+from app.controller import StudioController
+from app.core.backends.msp import MspInfo
+from app.core.backends.reference import load_vtm_kodak
+from app.core.codecs import SideSettings, msp_key
+from app.core.image_io import IMAGE_SUFFIXES, LoadedImage
+from app.core.resources import DEMO_IMAGE
+from app.core.state import SideName, SideState, SideStatus
+from app.core.view_state import ViewMode
+from app.settings_store import AppSettings
+from app.widgets.batch_list import BatchQueueView
+from app.widgets.canvas import ComparisonCanvas
+from app.widgets.header_panel import HeaderPanel
+from app.widgets.message_bar import MessageBar
+from app.widgets.rd_plot import RDPlot
+from app.widgets.side_panel import SidePanel
+from app.widgets.view_toolbar import ViewToolbar
+
+__all__ = ["MainWindow", "DEFAULT_A", "DEFAULT_B"]
+
+DEFAULT_A = SideSettings(msp_key("balanced"), 0.5, "cpu")
+DEFAULT_B = SideSettings("vvc", 0.5, "cpu")
+_IMAGE_FILTER = "Images ({});;MSP bitstreams (*.msp);;All files (*)".format(
+    " ".join(f"*{s}" for s in IMAGE_SUFFIXES))
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings, *, image: Path | None = None, open_demo: bool = True,
+                 sweep: bool | None = None, pool_threads: int | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.setWindowTitle("MSP Studio")
+        self.setMinimumSize(1000, 680)
+        self.resize(1500, 940)
+        self.setAcceptDrops(True)
+
+        first_start = not settings.has_sides()
+        side_a = settings.side(SideName.A, DEFAULT_A)
+        side_b = settings.side(SideName.B, DEFAULT_B)
+        self.controller = StudioController(
+            side_a, side_b, sweep_enabled=settings.sweep_enabled if sweep is None else sweep,
+            auto_match=True if first_start else settings.auto_match, pool_threads=pool_threads, parent=self)
+        c = self.controller
+        view = c.view
+        view.mode = settings.view_mode
+        view.diff_gain = settings.diff_gain
+        view.diff_pane = settings.diff_pane
+        view.divider = settings.divider
+
+        # -- central area: message bar, panel A | canvas | panel B ------------------------------
+        self.messages = MessageBar()
+        self.canvas = ComparisonCanvas(view)
+        self.panels = {SideName.A: SidePanel(c.state.a), SideName.B: SidePanel(c.state.b)}
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("mainSplitter")
+        splitter.addWidget(self.panels[SideName.A])
+        splitter.addWidget(self.canvas)
+        splitter.addWidget(self.panels[SideName.B])
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([290, 920, 290])
+        self.splitter = splitter
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.messages)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+        self.toolbar = ViewToolbar(view, self)
+        self.addToolBar(self.toolbar)
+        self.rd_plot = RDPlot(c.rd)
+        self.rd_plot.set_reference(load_vtm_kodak())
+        self.batch_view = BatchQueueView(c.batch)
+        self.header_panel = HeaderPanel()
+        self.rd_dock = self._dock("RD plot", "rdDock", self.rd_plot, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.batch_dock = self._dock("Batch queue", "batchDock", self.batch_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.header_dock = self._dock("Bitstream header", "headerDock", self.header_panel,
+                                      Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.batch_dock, self.header_dock)
+        self.batch_dock.hide()
+        self.header_dock.hide()
+        self.resizeDocks([self.rd_dock], [300], Qt.Orientation.Vertical)
+
+        # -- status bar ----------------------------------------------------------------------------
+        self.image_label = QLabel("No image")
+        self.device_label = QLabel("Device: CPU")
+        self.model_label = QLabel("Model: loading…")
+        self.sweep_label = QLabel("")
+        for widget in (self.image_label, self.sweep_label, self.device_label, self.model_label):
+            self.statusBar().addPermanentWidget(widget)
+        self.image_label.setToolTip("The reference image: format, size in pixels and file size")
+        self.device_label.setToolTip("Devices the MSP model can run on")
+        self.model_label.setToolTip("Identifier of the MSP model weights in use")
+
+        self._build_menus()
+        self._connect()
+        self._restore_window()
+        QApplication.instance().installEventFilter(self)
+        self._flip_held = False
+
+        if image is not None:
+            c.open_path(Path(image))
+        elif open_demo and DEMO_IMAGE.exists():
+            c.open_path(DEMO_IMAGE)
+
+    # -- construction helpers ------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
+                         QDockWidget.DockWidgetFeature.DockWidgetFloatable |
+                         QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None, tip: str = "",
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        c = self.controller
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Open image…", self.open_dialog, QKeySequence.StandardKey.Open,
+                     "Open an image (or a .msp bitstream) as the reference")
+        self._action(file_menu, "Open &bitstream (.msp)…", self.open_bitstream_dialog, "Ctrl+Shift+O",
+                     "Decode a .msp file and show its header")
+        self._action(file_menu, "Open &demo image", lambda: c.open_path(DEMO_IMAGE), None,
+                     "Kodak kodim23, bundled with the app")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Save A bitstream…", lambda: self.save_bitstream_dialog(SideName.A),
+                     QKeySequence.StandardKey.Save, "Save side A's compressed file (.msp for MSP)")
+        self._action(file_menu, "Save B bitstream…", lambda: self.save_bitstream_dialog(SideName.B), "Ctrl+Shift+S",
+                     "Save side B's compressed file")
+        self._action(file_menu, "&Export A reconstruction (PNG)…", lambda: self.export_dialog(SideName.A), "Ctrl+E",
+                     "Save side A's decoded image as PNG (never over the original)")
+        self._action(file_menu, "Export B reconstruction (PNG)…", lambda: self.export_dialog(SideName.B),
+                     "Ctrl+Shift+E", "Save side B's decoded image as PNG")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        compare = bar.addMenu("&Compare")
+        self._action(compare, "Copy settings A → B", lambda: c.copy_settings(SideName.A), "Ctrl+]",
+                     "Give side B the codec, quality and device of side A")
+        self._action(compare, "Copy settings B → A", lambda: c.copy_settings(SideName.B), "Ctrl+[",
+                     "Give side A the codec, quality and device of side B")
+        self._action(compare, "&Match B's bitrate to A", lambda: c.start_match(SideName.B), "Ctrl+M",
+                     "Search B's quality so that its size is closest to A's")
+        compare.addSeparator()
+        self._action(compare, "&Cancel encodes", self.cancel_all, "Esc", "Stop both sides' encodes")
+        self.sweep_action = self._action(compare, "Background RD &sweep", self.toggle_sweep, "Ctrl+R",
+                                         "Measure every codec at several qualities on this image, in the background",
+                                         checkable=True)
+        self.sweep_action.setChecked(c.sweep_enabled)
+
+        view_menu = bar.addMenu("&View")
+        for action in self.toolbar.mode_actions.values():
+            view_menu.addAction(action)
+        view_menu.addAction(self.toolbar.diff_pane)
+        view_menu.addSeparator()
+        self._action(view_menu, "Zoom &in", lambda: self.canvas.zoom_step(1), QKeySequence.StandardKey.ZoomIn)
+        self._action(view_menu, "Zoom &out", lambda: self.canvas.zoom_step(-1), QKeySequence.StandardKey.ZoomOut)
+        self._action(view_menu, "&Fit", c.view.fit, "Ctrl+0", "Fit the image to the view")
+        for zoom, key in ((1.0, "Ctrl+1"), (2.0, "Ctrl+2"), (4.0, "Ctrl+4"), (8.0, "Ctrl+8")):
+            self._action(view_menu, f"{zoom * 100:.0f} %", lambda _=False, z=zoom: c.view.set_zoom(z), key)
+        self._action(view_menu, "Difference gain up", lambda: c.view.set_diff_gain(c.view.diff_gain * 2), "G")
+        self._action(view_menu, "Difference gain down", lambda: c.view.set_diff_gain(c.view.diff_gain / 2), "Shift+G")
+        view_menu.addSeparator()
+        for dock in (self.rd_dock, self.batch_dock, self.header_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.message.connect(self.show_message)
+        c.mspInfoChanged.connect(self._on_msp_info)
+        c.headerOpened.connect(self._on_header)
+        c.imageLoading.connect(lambda name: self.statusBar().showMessage(f"Opening {name}…", 3000))
+        c.sweepProgress.connect(self._on_sweep_progress)
+        c.matchStatus.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        c.state.image_changed.connect(self._on_image)
+        self.canvas.zoomChanged.connect(self.toolbar.show_zoom)
+        self.rd_plot.pointClicked.connect(
+            lambda settings, to_b: c.load_point(settings, SideName.B if to_b else SideName.A))
+        self.batch_view.openRequested.connect(c.open_path)
+        c.batch.changed.connect(lambda: self.batch_dock.show() if len(c.batch) else None)
+        for name, panel in self.panels.items():
+            panel.settingsRequested.connect(lambda s, n=name: c.set_side_settings(n, s))
+            panel.copyRequested.connect(lambda n=name: c.copy_settings(n))
+            panel.cancelRequested.connect(lambda n=name: c.cancel_side(n))
+            side = c.state.side(name)
+            side.result_changed.connect(self._on_side_changed)
+            side.status_changed.connect(self._on_side_changed)
+            side.settings_changed.connect(self._on_side_changed)
+
+    def _restore_window(self) -> None:
+        geometry = self.settings.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.window_state()
+        if state is not None:
+            self.restoreState(state)
+
+    # -- state -> widgets -------------------------------------------------------------------------
+    def _on_image(self, image: LoadedImage) -> None:
+        self.image_label.setText(image.describe())
+        self.setWindowTitle(f"{image.name} — MSP Studio")
+        for panel in self.panels.values():
+            panel.set_image(image)
+        if image.path is not None:
+            self.settings.last_image = str(image.path)
+
+    def _on_side_changed(self, side: SideState) -> None:
+        result = side.result
+        pending = {SideStatus.QUEUED: "queued…", SideStatus.RUNNING: "encoding…",
+                   SideStatus.FAILED: "failed", SideStatus.CANCELLED: "cancelled"}.get(side.status, "")
+        if side.progress is not None and side.status is SideStatus.RUNNING:
+            pending = f"encoding… {side.progress.text}"
+        label = result.label if result is not None else side.settings.label()
+        self.canvas.set_side(side.name.value, result.reconstruction if result is not None else None, label,
+                             pending if (result is None or pending in ("queued…", "encoding…")) else "")
+        self.rd_plot.highlight(side.name.value, result)
+
+    def _on_msp_info(self, info: MspInfo) -> None:
+        for panel in self.panels.values():
+            panel.set_msp_info(info)
+        gpu = [d for d in info.devices if d != "cpu"]
+        self.device_label.setText("Device: CPU" + (f" + {', '.join(d.upper() for d in gpu)}" if gpu else ""))
+        if info.available:
+            source = f" ({info.model_source})" if info.model_source else ""
+            self.model_label.setText(f"Model: {info.model_id or 'unknown'}{source}")
+            self.model_label.setToolTip("MSP weights in use; profiles: " + ", ".join(info.profiles))
+        else:
+            self.model_label.setText("Model: unavailable")
+            self.model_label.setToolTip(info.reason)
+
+    def _on_header(self, title: str, dump: str) -> None:
+        self.header_panel.show_header(title, dump)
+        self.header_dock.show()
+        self.header_dock.raise_()
+
+    def _on_sweep_progress(self, done: int, total: int) -> None:
+        self.sweep_label.setText(f"RD sweep {done}/{total}" if total and done < total else
+                                 (f"RD sweep done ({total})" if total else ""))
+
+    def show_message(self, level: str, text: str) -> None:
+        self.messages.show_message(level, text)
+        self.statusBar().showMessage(text, 5000)
+
+    # -- actions ------------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.settings.last_dir, _IMAGE_FILTER)
+        if path:
+            self.settings.last_dir = str(Path(path).parent)
+            self.controller.open_path(Path(path))
+
+    def open_bitstream_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open MSP bitstream", self.settings.last_dir,
+                                              "MSP bitstreams (*.msp);;All files (*)")
+        if path:
+            self.settings.last_dir = str(Path(path).parent)
+            self.controller.open_path(Path(path))
+
+    def _suggested(self, name: SideName, suffix: str) -> str:
+        image = self.controller.image
+        side = self.controller.state.side(name)
+        stem = Path(image.name).stem if image is not None else "image"
+        codec = side.settings.codec.replace(":", "-")
+        return str(Path(self.settings.last_dir) / f"{stem}.{codec}-q{side.settings.quality:.2f}{suffix}")
+
+    def save_bitstream_dialog(self, name: SideName) -> None:
+        side = self.controller.state.side(name)
+        if side.result is None or not side.result.data:
+            self.show_message("warning", f"Side {name.value} has no bitstream yet")
+            return
+        ext = side.settings.spec.extension
+        path, _ = QFileDialog.getSaveFileName(self, f"Save side {name.value} bitstream",
+                                              self._suggested(name, ext), f"Bitstream (*{ext});;All files (*)")
+        if path:
+            self.settings.last_dir = str(Path(path).parent)
+            self.controller.save_bitstream(name, Path(path))
+
+    def export_dialog(self, name: SideName) -> None:
+        if self.controller.state.side(name).result is None:
+            self.show_message("warning", f"Side {name.value} has no reconstruction yet")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, f"Export side {name.value} reconstruction",
+                                              self._suggested(name, ".png"), "PNG image (*.png)")
+        if path:
+            if not path.lower().endswith(".png"):
+                path += ".png"
+            self.settings.last_dir = str(Path(path).parent)
+            self.controller.export_png(name, Path(path))
+
+    def cancel_all(self) -> None:
+        for name in SideName:
+            self.controller.cancel_side(name)
+
+    def toggle_sweep(self, enabled: bool) -> None:
+        if enabled:
+            self.controller.start_sweep()
+        else:
+            self.controller.stop_sweep(disable=True)
+
+    def show_shortcuts(self) -> None:
+        lines = ["Hold Space: flip A/B", "1-4: split / side by side / flip / difference", "D: difference pane",
+                 "Wheel: zoom about the cursor; drag: pan; double-click: fit", "Ctrl+0 fit, Ctrl+1/2/4/8: 100-800 %",
+                 "Ctrl+O open, Ctrl+S save A bitstream, Ctrl+E export A PNG", "Ctrl+M match B's bitrate to A",
+                 "Esc cancel encodes, Ctrl+R RD sweep", "RD plot: click loads a point into A, Shift+click into B"]
+        self.show_message("info", " · ".join(lines))
+
+    # -- hold-to-flip, drag and drop ------------------------------------------------------------------
+    def _typing(self) -> bool:
+        focus = QApplication.focusWidget()
+        return isinstance(focus, (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QComboBox))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow():
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            if key_event.key() == Qt.Key.Key_Space and not self._typing():
+                if not key_event.isAutoRepeat():
+                    self.set_flip(event.type() == QEvent.Type.KeyPress)
+                return True  # Space is ours (not a button click) while the window is active
+        return super().eventFilter(watched, event)
+
+    def set_flip(self, held: bool) -> None:
+        self._flip_held = held
+        self.controller.view.set_flipped(held)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.controller.open_paths(paths)
+
+    # -- shutdown -----------------------------------------------------------------------------------
+    def save_settings(self) -> None:
+        s = self.settings
+        c = self.controller
+        for name in SideName:
+            s.set_side(name, c.state.side(name).settings)
+        s.view_mode = c.view.mode
+        s.diff_gain = c.view.diff_gain
+        s.diff_pane = c.view.diff_pane
+        s.divider = c.view.divider
+        s.sweep_enabled = c.sweep_enabled
+        s.auto_match = c.auto_match
+        s.set_window(self.saveGeometry(), self.saveState())
+        s.sync()
+
+    def shutdown(self) -> None:
+        """Persist settings and stop every worker; safe to call twice."""
+        if getattr(self, "_shut_down", False):
+            return
+        self._shut_down = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self.save_settings()
+        self.controller.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_settings()
+        self.hide()  # disappear at once; stopping the workers may take a moment
+        self.shutdown()
+        super().closeEvent(event)

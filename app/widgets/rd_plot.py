@@ -1,0 +1,175 @@
+"""Live rate-distortion plot: PSNR-bpp and MS-SSIM(dB)-bpp with linked rate axes.
+
+Curves of the current image fill in point by point as results arrive in the
+:class:`~app.core.rd_store.RDStore`. Following CompressAI's convention, learned codecs are solid
+and hybrid (classic) codecs dashed; the live VVenC curve is a heavier dashed line and the
+published VTM curve is dash-dotted grey and labelled as the Kodak *average* it is. Clicking a
+point loads that result into side A (Shift+click: side B).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from app.core.backends.reference import ReferenceCurve
+from app.core.codecs import SideSettings, spec_for
+from app.core.rd_store import RDStore
+from app.core.results import EncodeOutcome
+
+__all__ = ["RDPlot", "CODEC_COLOURS"]
+
+CODEC_COLOURS = {
+    "msp:fast": "#8ecae6", "msp:balanced": "#219ebc", "msp:best": "#023047",
+    "jpeg": "#9e9e9e", "webp": "#8d6e63", "avif": "#e76f51", "jpeg2000": "#6a994e",
+    "jxl": "#b5838d", "hevc": "#f4a261", "vvc": "#d62828",
+}
+_FALLBACK_COLOURS = ("#7209b7", "#3a0ca3", "#4361ee", "#4cc9f0")
+
+
+def _colour(codec: str) -> str:
+    return CODEC_COLOURS.get(codec, _FALLBACK_COLOURS[hash(codec) % len(_FALLBACK_COLOURS)])
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+class RDPlot(QWidget):
+    pointClicked = Signal(object, bool)  # SideSettings, into side B (Shift held)
+
+    def __init__(self, store: RDStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setMinimumHeight(220)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+        self.setToolTip("Click a point to load it into side A; Shift+click loads it into side B")
+
+        self.psnr_plot = self.graphics.addPlot(row=0, col=0)
+        self.msssim_plot = self.graphics.addPlot(row=0, col=1)
+        self.msssim_plot.setXLink(self.psnr_plot)
+        for plot, ylabel in ((self.psnr_plot, "PSNR-RGB (dB)"), (self.msssim_plot, "MS-SSIM-RGB (dB)")):
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setLabel("bottom", "Rate (bpp)")
+            plot.setLabel("left", ylabel)
+            plot.setMenuEnabled(False)
+        self.psnr_plot.setTitle("PSNR vs rate — this image (click: load into A, Shift+click: B)", size="9pt")
+        self.msssim_plot.setTitle("MS-SSIM vs rate — this image", size="9pt")
+        # One legend (colours are shared by both plots), on a translucent background.
+        self.legend = self.psnr_plot.addLegend(offset=(-10, -10), labelTextSize="8pt", colCount=2,
+                                               brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#cccccc"))
+
+        self._curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        self._reference: list[pg.PlotDataItem] = []
+        self._marks: dict[str, tuple[pg.ScatterPlotItem, pg.ScatterPlotItem, pg.TextItem, pg.TextItem]] = {}
+        for name, colour in (("A", "#1b4332"), ("B", "#7b2cbf")):
+            items = []
+            for plot in (self.psnr_plot, self.msssim_plot):
+                mark = pg.ScatterPlotItem(size=18, pen=pg.mkPen(colour, width=3), brush=None, symbol="o")
+                mark.setZValue(20)
+                plot.addItem(mark)
+                items.append(mark)
+            texts = []
+            for plot in (self.psnr_plot, self.msssim_plot):
+                text = pg.TextItem(name, color=colour, anchor=(-0.4, 1.1))
+                text.setZValue(21)
+                text.setVisible(False)
+                plot.addItem(text)
+                texts.append(text)
+            self._marks[name] = (items[0], items[1], texts[0], texts[1])
+        store.changed.connect(self._on_store_changed)
+
+    # -- data ----------------------------------------------------------------------------------
+    def set_reference(self, curve: ReferenceCurve | None) -> None:
+        for item in self._reference:
+            item.getViewBox() and item.getViewBox().removeItem(item)
+        self._reference.clear()
+        if curve is None:
+            return
+        pen = pg.mkPen("#555555", width=1.5, style=Qt.PenStyle.DashDotLine)
+        if curve.psnr:
+            item = self.psnr_plot.plot(curve.bpp, curve.psnr, pen=pen, name=curve.label,
+                                       symbol="t", symbolSize=6, symbolBrush="#555555", symbolPen=None)
+            self._reference.append(item)
+        if curve.msssim:
+            db = [-10 * math.log10(1 - v) for v in curve.msssim]
+            item = self.msssim_plot.plot(curve.bpp, db, pen=pen,
+                                         symbol="t", symbolSize=6, symbolBrush="#555555", symbolPen=None)
+            self._reference.append(item)
+
+    def _curve(self, codec: str) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        if codec not in self._curves:
+            spec = spec_for(codec)
+            colour = _colour(codec)
+            hybrid = spec.kind == "hybrid"
+            width = 2.5 if codec == "vvc" else 1.8
+            style = Qt.PenStyle.DashLine if hybrid else Qt.PenStyle.SolidLine
+            label = "VVC (VVenC, this image, 4:2:0)" if codec == "vvc" else spec.label
+            items = []
+            for plot in (self.psnr_plot, self.msssim_plot):
+                item = plot.plot([], [], pen=pg.mkPen(colour, width=width, style=style),
+                                 name=label if plot is self.psnr_plot else None,
+                                 symbol="o" if not hybrid else "s", symbolSize=7, symbolBrush=colour,
+                                 symbolPen=pg.mkPen("w", width=0.5))
+                item.setCurveClickable(False)
+                item.sigPointsClicked.connect(self._on_points_clicked)
+                items.append(item)
+            self._curves[codec] = (items[0], items[1])
+        return self._curves[codec]
+
+    def _on_store_changed(self, codec: str | None) -> None:
+        if codec is None:
+            for psnr_item, msssim_item in self._curves.values():
+                self.legend.removeItem(psnr_item)
+                self.psnr_plot.removeItem(psnr_item)
+                self.msssim_plot.removeItem(msssim_item)
+            self._curves.clear()
+            for codec_key in self.store.codecs():
+                self._redraw(codec_key)
+            return
+        self._redraw(codec)
+
+    def _redraw(self, codec: str) -> None:
+        points = self.store.curve(codec)
+        psnr_item, msssim_item = self._curve(codec)
+        with_psnr = [p for p in points if _finite(p.psnr)]
+        with_ms = [p for p in points if _finite(p.msssim_db)]
+        psnr_item.setData([p.bpp for p in with_psnr], [p.psnr for p in with_psnr],
+                          data=[p.settings for p in with_psnr])
+        msssim_item.setData([p.bpp for p in with_ms], [p.msssim_db for p in with_ms],
+                            data=[p.settings for p in with_ms])
+
+    def point_count(self) -> int:
+        return sum(len(item.xData) if item.xData is not None else 0 for item, _ in self._curves.values())
+
+    def highlight(self, name: str, outcome: EncodeOutcome | None) -> None:
+        """Ring the side's current point on both plots (nothing for the original)."""
+        psnr_mark, ms_mark, psnr_text, ms_text = self._marks[name]
+        psnr = outcome.metrics.psnr if outcome is not None else None
+        msdb = outcome.metrics.msssim_db if outcome is not None else None
+        show = outcome is not None and not outcome.settings.is_original
+        for mark, text, value in ((psnr_mark, psnr_text, psnr), (ms_mark, ms_text, msdb)):
+            if show and _finite(value):
+                mark.setData([outcome.bpp], [value])
+                text.setPos(outcome.bpp, value)
+                text.setVisible(True)
+            else:
+                mark.setData([], [])
+                text.setVisible(False)
+
+    # -- interaction -----------------------------------------------------------------------------
+    def _on_points_clicked(self, _item: object, points: list, event: object = None) -> None:
+        if not len(points):
+            return
+        settings = points[0].data()
+        if not isinstance(settings, SideSettings):
+            return
+        modifiers = event.modifiers() if event is not None and hasattr(event, "modifiers") else Qt.KeyboardModifier(0)
+        self.pointClicked.emit(settings, bool(modifiers & Qt.KeyboardModifier.ShiftModifier))

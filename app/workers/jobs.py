@@ -1,0 +1,60 @@
+"""A job handle shared between the GUI thread and a worker thread.
+
+Immutable apart from the cancel flag (a ``threading.Event``, safe to set from the GUI thread
+while a worker polls it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from app.core.codecs import SideSettings
+from app.core.image_io import LoadedImage
+
+__all__ = ["Priority", "Job", "next_job_id"]
+
+_ids = itertools.count(1)
+
+
+def next_job_id() -> int:
+    return next(_ids)
+
+
+class Priority(IntEnum):
+    """Higher runs first. A user's own request always beats background work."""
+
+    SWEEP = 10
+    MATCH = 20
+    INTERACTIVE = 30
+
+
+@dataclass(eq=False)
+class Job:
+    job_id: int
+    image: LoadedImage
+    settings: SideSettings
+    priority: Priority
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    preempted: bool = False
+    """Cancelled to make room for a more urgent job (the sweep re-queues it)."""
+
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def cancel(self, preempted: bool = False) -> None:
+        self.preempted = self.preempted or preempted
+        self.cancel_event.set()
+
+
+@dataclass(eq=False)
+class BitstreamJob:
+    """Decode a .msp file (on the MSP worker, which owns the model)."""
+
+    job_id: int
+    data: bytes
+    device: str
+    reference: LoadedImage | None
+    name: str

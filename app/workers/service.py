@@ -1,0 +1,234 @@
+"""The job service: one entry point for every encode, on the GUI thread.
+
+- Classic codecs go to a private ``QThreadPool``; MSP jobs to the single MSP worker thread,
+  one at a time, highest priority first (a user's request preempts a running sweep job).
+- Results are cached (LRU by image hash + codec + quality + device): a cache hit is answered on
+  the next event-loop turn, so callers see the same asynchronous flow either way.
+- Identical requests in flight are coalesced: the newcomer follows the running job.
+- Job ids let callers drop stale results; ``cancel`` stops work that nobody wants any more.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import sys
+
+from PySide6.QtCore import QObject, QThread, QThreadPool, QTimer, Signal
+
+from app.core.backends.msp import MspInfo
+from app.core.cache import CacheKey, ResultCache
+from app.core.codecs import SideSettings, is_msp
+from app.core.image_io import LoadedImage
+from app.core.results import EncodeOutcome
+from app.workers.classic_pool import ClassicRunnable, PoolSignals
+from app.workers.jobs import BitstreamJob, Job, Priority, next_job_id
+from app.workers.msp_worker import MspWorker
+
+__all__ = ["EncodeService"]
+
+
+class EncodeService(QObject):
+    jobStarted = Signal(int)
+    jobProgress = Signal(int, object)  # job id, JobProgress
+    jobFinished = Signal(int, object)  # job id, EncodeOutcome
+    jobFailed = Signal(int, str)
+    jobCancelled = Signal(int, bool)  # job id, preempted
+    mspReady = Signal(object)  # MspInfo
+    bitstreamOpened = Signal(int, object, object)  # job id, EncodeOutcome, decoded pixels
+
+    _runMsp = Signal(object)
+    _openBitstream = Signal(object)
+
+    def __init__(self, cache: ResultCache | None = None, pool_threads: int | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cache = cache if cache is not None else ResultCache()
+        self.msp_info = MspInfo(available=False, reason="MSP codec is loading")
+        self._jobs: dict[int, Job] = {}  # primary job id -> job doing the work
+        self._subscribers: dict[int, list[int]] = {}  # primary job id -> request ids waiting for it
+        self._inflight: dict[CacheKey, int] = {}  # identical requests share one primary job
+        self._msp_queue: list[tuple[int, int, Job | BitstreamJob]] = []
+        self._msp_running: Job | BitstreamJob | None = None
+        self._order = itertools.count()
+        self._closed = False
+
+        self.pool = QThreadPool(self)
+        cores = os.cpu_count() or 2
+        self.pool.setMaxThreadCount(pool_threads or max(2, min(4, cores - 1)))
+        self._pool_signals = PoolSignals(self)
+        self._pool_signals.started.connect(self.jobStarted)
+        self._pool_signals.finished.connect(self._on_finished)
+        self._pool_signals.failed.connect(self._on_failed)
+        self._pool_signals.cancelled.connect(self._on_cancelled)
+
+        self._thread = QThread(self)
+        self._thread.setObjectName("msp-worker")
+        self.worker = MspWorker()
+        self.worker.moveToThread(self._thread)
+        self._thread.finished.connect(self.worker.deleteLater)
+        self._thread.started.connect(self.worker.initialize)
+        self._runMsp.connect(self.worker.run)
+        self._openBitstream.connect(self.worker.open_bitstream)
+        self.worker.ready.connect(self._on_msp_ready)
+        self.worker.started.connect(self.jobStarted)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.bitstreamDecoded.connect(self._on_bitstream)
+        self.worker.idle.connect(self._on_msp_idle)
+        self._thread.start()
+
+    # -- public API --------------------------------------------------------------------------
+    def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
+               use_cache: bool = True) -> int:
+        """Start (or answer from the cache) an encode; returns the id its signals will carry."""
+        request_id = next_job_id()
+        key = CacheKey.of(image.key, settings)
+        cached = self.cache.get(key) if use_cache else None
+        if cached is not None:
+            QTimer.singleShot(0, self, lambda: self.jobFinished.emit(request_id, cached))
+            return request_id
+        primary = self._inflight.get(key)
+        if primary is not None and primary in self._jobs and not self._jobs[primary].cancelled():
+            self._subscribers[primary].append(request_id)
+            self._raise_priority(self._jobs[primary], priority)
+            return request_id
+        self._start(Job(request_id, image, settings, priority), [request_id])
+        return request_id
+
+    def cancel(self, request_id: int) -> None:
+        """Nobody wants ``request_id`` any more; the work stops once no other request follows it."""
+        for primary, subscribers in list(self._subscribers.items()):
+            if request_id in subscribers:
+                subscribers.remove(request_id)
+                QTimer.singleShot(0, self, lambda: self.jobCancelled.emit(request_id, False))
+                if not subscribers:
+                    job = self._jobs[primary]
+                    job.cancel()
+                    self._drop_from_msp_queue(primary)
+                return
+
+    def is_busy(self) -> bool:
+        return bool(self._jobs) or self._msp_running is not None
+
+    def open_bitstream(self, data: bytes, device: str, reference: LoadedImage | None, name: str) -> int:
+        """Decode a .msp file on the MSP worker; answers with ``bitstreamOpened`` or ``jobFailed``."""
+        job = BitstreamJob(next_job_id(), data, device, reference, name)
+        heapq.heappush(self._msp_queue, (-int(Priority.INTERACTIVE), next(self._order), job))
+        self._dispatch_msp()
+        return job.job_id
+
+    def shutdown(self, timeout_ms: int = 120_000) -> bool:
+        """Cancel everything and stop the threads (called when the window closes).
+
+        Cancellation is cooperative, and a worker may be inside a step that cannot be
+        interrupted (importing torch, loading weights), so this waits generously: destroying a
+        running QThread aborts the process. Returns False if a thread was still running.
+        """
+        if self._closed:
+            return True
+        self._closed = True
+        for job in list(self._jobs.values()):
+            job.cancel()
+        self._msp_queue.clear()
+        self.pool.clear()
+        self._thread.quit()
+        stopped = self._thread.wait(timeout_ms)
+        stopped = self.pool.waitForDone(timeout_ms) and stopped
+        if not stopped:
+            print("msp-studio: a worker did not stop in time", file=sys.stderr)
+        return stopped
+
+    # -- scheduling ---------------------------------------------------------------------------
+    def _start(self, job: Job, subscribers: list[int]) -> None:
+        self._jobs[job.job_id] = job
+        self._subscribers[job.job_id] = subscribers
+        self._inflight[CacheKey.of(job.image.key, job.settings)] = job.job_id
+        if is_msp(job.settings.codec):
+            heapq.heappush(self._msp_queue, (-int(job.priority), next(self._order), job))
+            running = self._msp_running
+            if isinstance(running, Job) and running.priority < job.priority:
+                running.cancel(preempted=True)
+            self._dispatch_msp()
+        else:
+            self.pool.start(ClassicRunnable(job, self._pool_signals), int(job.priority))
+
+    def _raise_priority(self, job: Job, priority: Priority) -> None:
+        if priority <= job.priority:
+            return
+        job.priority = priority
+        if is_msp(job.settings.codec) and job is not self._msp_running:
+            self._msp_queue = [(-int(j.priority) if j is job else p, order, j) for p, order, j in self._msp_queue]
+            heapq.heapify(self._msp_queue)
+
+    def _drop_from_msp_queue(self, job_id: int) -> None:
+        """A cancelled job still waiting for the MSP worker leaves the queue at once."""
+        before = len(self._msp_queue)
+        self._msp_queue = [entry for entry in self._msp_queue if entry[2].job_id != job_id]
+        if len(self._msp_queue) != before:
+            heapq.heapify(self._msp_queue)
+            self._finish(job_id)
+
+    def _dispatch_msp(self) -> None:
+        if self._msp_running is not None or self._closed:
+            return
+        while self._msp_queue:
+            _, _, job = heapq.heappop(self._msp_queue)
+            if isinstance(job, Job) and job.cancelled():
+                self._on_cancelled(job.job_id)
+                continue
+            self._msp_running = job
+            if isinstance(job, BitstreamJob):
+                self._openBitstream.emit(job)
+            else:
+                self._runMsp.emit(job)
+            return
+
+    def _on_msp_idle(self) -> None:
+        self._msp_running = None
+        self._dispatch_msp()
+
+    def _on_msp_ready(self, info: MspInfo) -> None:
+        self.msp_info = info
+        self.mspReady.emit(info)
+
+    # -- results ------------------------------------------------------------------------------
+    def _finish(self, job_id: int) -> tuple[Job | None, list[int]]:
+        """Forget a primary job; returns it and the requests still waiting for it."""
+        job = self._jobs.pop(job_id, None)
+        subscribers = self._subscribers.pop(job_id, [])
+        if job is not None:
+            key = CacheKey.of(job.image.key, job.settings)
+            if self._inflight.get(key) == job_id:
+                del self._inflight[key]
+        return job, subscribers
+
+    def _on_progress(self, job_id: int, progress: object) -> None:
+        for request_id in self._subscribers.get(job_id, ()):
+            self.jobProgress.emit(request_id, progress)
+
+    def _on_finished(self, job_id: int, outcome: EncodeOutcome) -> None:
+        job, subscribers = self._finish(job_id)
+        if job is None:
+            return
+        self.cache.put(CacheKey.of(outcome.image_key, outcome.settings), outcome)
+        for request_id in subscribers:
+            self.jobFinished.emit(request_id, outcome)
+
+    def _on_failed(self, job_id: int, message: str) -> None:
+        job, subscribers = self._finish(job_id)
+        for request_id in subscribers if job is not None else [job_id]:
+            self.jobFailed.emit(request_id, message)
+
+    def _on_cancelled(self, job_id: int) -> None:
+        job, subscribers = self._finish(job_id)
+        if job is None:
+            return
+        for request_id in subscribers:
+            self.jobCancelled.emit(request_id, job.preempted)
+
+    def _on_bitstream(self, job_id: int, outcome: EncodeOutcome, pixels: object) -> None:
+        self.bitstreamOpened.emit(job_id, outcome, pixels)

@@ -1,0 +1,209 @@
+"""The public API of the MSP codec: encode, decode, read_header, profiles, devices.
+
+Everything here takes and returns plain values (numpy arrays, bytes, frozen dataclasses);
+torch stays inside. Errors a user can cause are :class:`codec.errors.CodecError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from codec.bitstream import Container, code_to_quality, pack, quality_to_code, unpack
+from codec.errors import BitstreamError, EncodeCancelled, ProfileError
+from codec.image_io import to_rgb_array
+from codec.models.msp_codec import MSPCodecModel, image_padding
+from codec.profiles import DEFAULT_PROFILE, PROFILE_NAMES, get_profile, load_profiles
+from codec.types import BitstreamHeader, DecodeResult, EncodeResult, ProfileInfo, Progress
+from codec.zoo import LoadedModel, default_model
+
+__all__ = [
+    "encode",
+    "decode",
+    "read_header",
+    "list_profiles",
+    "available_devices",
+    "model_info",
+    "DEFAULT_PROFILE",
+    "PROFILE_NAMES",
+]
+
+ProgressCallback = Callable[[Progress], None]
+CancelCallback = Callable[[], bool]
+
+_device_models: dict[tuple[str, str], MSPCodecModel] = {}
+_lock = threading.Lock()
+
+
+def available_devices() -> list[str]:
+    """'cpu', plus 'cuda' when a CUDA GPU is usable."""
+    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device not in ("cpu", "cuda"):
+        raise ProfileError(f"unknown device {device!r}; use 'cpu' or 'cuda'")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ProfileError("device 'cuda' requested but no CUDA GPU is available")
+    return torch.device(device)
+
+
+def _model(device: torch.device) -> tuple[MSPCodecModel, LoadedModel]:
+    loaded = default_model()
+    key = (loaded.model_id, device.type)
+    with _lock:
+        model = _device_models.get(key)
+        if model is None:
+            model = loaded.model if device.type == "cpu" else copy.deepcopy(loaded.model).to(device)
+            model.eval()
+            model.integer_backbone()
+            _device_models[key] = model
+    return model, loaded
+
+
+def model_info() -> dict:
+    loaded = default_model()
+    cfg = loaded.model.config
+    return {"model_id": loaded.model_id, "source": loaded.source, "latent_channels": cfg.latent_channels}
+
+
+def list_profiles() -> list[ProfileInfo]:
+    channels = default_model().model.config.latent_channels
+    return [
+        ProfileInfo(p.name, p.description, p.steps(channels), p.lof_iterations, p.greedy)
+        for p in load_profiles().values()
+    ]
+
+
+def _to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
+    h, w = image.shape[:2]
+    ph, pw = image_padding(h, w)
+    x = torch.from_numpy(np.array(image, copy=True)).to(device).permute(2, 0, 1).unsqueeze(0).float() / 255.0
+    if (ph, pw) != (h, w):
+        x = F.pad(x, (0, pw - w, 0, ph - h), mode="replicate")
+    return x
+
+
+def _to_image(x_hat: torch.Tensor, height: int, width: int) -> np.ndarray:
+    x = x_hat[0, :, :height, :width].clamp(0, 1).mul(255).round().to(torch.uint8)
+    return x.permute(1, 2, 0).cpu().numpy()
+
+
+def _check_cancel(cancel: CancelCallback | None) -> None:
+    if cancel is not None and cancel():
+        raise EncodeCancelled("encode cancelled")
+
+
+def encode(
+    image,
+    profile: str = DEFAULT_PROFILE,
+    quality: float = 0.5,
+    device: str = "cpu",
+    progress: ProgressCallback | None = None,
+    cancel: CancelCallback | None = None,
+) -> EncodeResult:
+    """Compress an image (HxWx3 uint8 array, PIL image, or path) into .msp bytes.
+
+    ``quality`` runs from 0.0 (smallest files) to 1.0 (best quality). ``progress`` is called
+    from this thread; ``cancel`` is polled between steps and makes the encoder raise
+    :class:`EncodeCancelled`. The returned reconstruction is exactly what :func:`decode`
+    gives for the returned bytes on the same device.
+    """
+    if not isinstance(quality, (int, float)) or not 0.0 <= float(quality) <= 1.0:
+        raise ProfileError(f"quality must be a number from 0.0 to 1.0, not {quality!r}")
+    prof = get_profile(profile)
+    dev = _resolve_device(device)
+    array = to_rgb_array(image)
+    start = time.perf_counter()
+    height, width = array.shape[:2]
+    q_code = quality_to_code(quality)
+    q = code_to_quality(q_code)
+    model, loaded = _model(dev)
+    steps = prof.steps(model.latent_channels)
+    report = progress or (lambda _p: None)
+    with torch.inference_mode(False), torch.no_grad():
+        _check_cancel(cancel)
+        report(Progress("analysis", 0, 1))
+        x = _to_tensor(array, dev)
+        y = model.analyse(x, q)
+        lof_iterations = 0
+        if prof.lof_iterations > 0:
+            from codec.lof import overfit_latent
+
+            lof = overfit_latent(model, x, y, q, prof, height, width, progress=report, cancel=cancel)
+            y, lof_iterations = lof.latent, lof.iterations
+        _check_cancel(cancel)
+
+        def on_step(i: int) -> None:
+            report(Progress("coding", i, steps))
+            _check_cancel(cancel)
+
+        code = model.compress_latent(y, prof.schedule, on_step=on_step)
+        report(Progress("synthesis", 0, 1))
+        recon = _to_image(model.synthesise(code.y_hat, q), height, width)
+    data = pack(Container(loaded.model_id, prof.name, q_code, height, width, code.segments))
+    return EncodeResult(
+        data=data,
+        reconstruction=recon,
+        profile=prof.name,
+        quality=q,
+        height=height,
+        width=width,
+        bpp=8 * len(data) / (height * width),
+        estimated_bpp=code.estimated_bits / (height * width),
+        steps=steps,
+        encode_seconds=time.perf_counter() - start,
+        device=dev.type,
+        lof_iterations=lof_iterations,
+    )
+
+
+def _header(container: Container, total_bytes: int, latent_channels: int) -> BitstreamHeader:
+    try:
+        prof = get_profile(container.profile)
+    except ProfileError:
+        raise BitstreamError(f"bitstream uses profile {container.profile!r}, unknown to this codec") from None
+    if len(container.segments) != prof.schedule.scales + 1:
+        raise BitstreamError(
+            f"corrupt bitstream: {len(container.segments)} segments, profile {prof.name} needs {prof.schedule.scales + 1}"
+        )
+    return BitstreamHeader(
+        format_version=1,
+        model_id=container.model_id,
+        profile=container.profile,
+        quality=container.quality,
+        height=container.height,
+        width=container.width,
+        segment_lengths=tuple(len(s) for s in container.segments),
+        total_bytes=total_bytes,
+        steps=prof.steps(latent_channels),
+    )
+
+
+def read_header(data: bytes) -> BitstreamHeader:
+    """Validate a bitstream's container (checksums included) without decoding it."""
+    container = unpack(data)
+    return _header(container, len(data), default_model().model.latent_channels)
+
+
+def decode(data: bytes, device: str = "cpu") -> DecodeResult:
+    """Decode .msp bytes to an HxWx3 uint8 image; raises BitstreamError on any corruption."""
+    dev = _resolve_device(device)
+    start = time.perf_counter()
+    model, loaded = _model(dev)
+    container = unpack(data, expected_model_id=loaded.model_id)
+    header = _header(container, len(data), model.latent_channels)
+    prof = get_profile(container.profile)
+    if any(len(s) % 4 for s in container.segments):
+        raise BitstreamError("corrupt bitstream: segment length is not a whole number of 32-bit words")
+    lh, lw = -(-container.height // 8), -(-container.width // 8)
+    with torch.no_grad():
+        y_hat = model.decompress_latent(container.segments, (lh, lw), prof.schedule, dev)
+        image = _to_image(model.synthesise(y_hat, container.quality), container.height, container.width)
+    return DecodeResult(image=image, header=header, decode_seconds=time.perf_counter() - start, device=dev.type)

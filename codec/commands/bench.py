@@ -1,0 +1,61 @@
+"""``msp bench``: encode and decode seconds per profile on one image (a benchmark, not a test).
+
+Timings are medians of ``--repeat`` runs after one warm-up, at a fixed thread count, so runs
+on the same machine can be compared; the numbers vary with machine load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+__all__ = ["register", "DEFAULT_BENCH_IMAGE"]
+
+DEFAULT_BENCH_IMAGE = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from codec.api import decode, encode, list_profiles, model_info
+    from codec.image_io import load_image
+
+    torch.set_num_threads(args.threads)
+    image = load_image(args.image)
+    h, w = image.shape[:2]
+    profiles = args.profile or [p.name for p in list_profiles()]
+    info = model_info()
+    print(f"image {args.image} ({w}x{h}), {args.threads} threads, device {args.device}, model {info['model_id']} ({info['source']})")
+    print(f"{'profile':<10} {'steps':>5} {'encode s':>9} {'decode s':>9} {'bpp':>7} {'PSNR':>6}")
+    for name in profiles:
+        enc_times, dec_times = [], []
+        result = encode(image, profile=name, quality=args.quality, device=args.device)  # warm-up
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            result = encode(image, profile=name, quality=args.quality, device=args.device)
+            enc_times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            decoded = decode(result.data, device=args.device)
+            dec_times.append(time.perf_counter() - t)
+        assert np.array_equal(decoded.image, result.reconstruction)
+        mse = np.mean((image.astype(np.float64) - decoded.image) ** 2)
+        psnr = 10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf")
+        print(
+            f"{name:<10} {result.steps:>5} {statistics.median(enc_times):>9.3f} {statistics.median(dec_times):>9.3f} "
+            f"{result.bpp:>7.4f} {psnr:>6.2f}"
+        )
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("bench", help="time encode/decode per profile on one image")
+    p.add_argument("--image", default=str(DEFAULT_BENCH_IMAGE), help="default: the bundled 768x512 demo image")
+    p.add_argument("--profile", action="append", help="profile(s) to time; default all")
+    p.add_argument("--quality", type=float, default=0.5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.set_defaults(func=_bench)

@@ -1,0 +1,188 @@
+"""``msp eval`` (run codecs over a dataset) and ``msp plot`` (RD plots + BD-rate table)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from codec.errors import CodecError
+from codec.eval.curves import RDCurve
+
+__all__ = ["register", "DEFAULT_CODECS"]
+
+DEFAULT_CODECS = "jpeg,webp,jpeg2000,avif,jxl,hevc,vvc"
+
+
+def _floats(text: str, what: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise CodecError(f"{what} must be comma-separated numbers, got {text!r}") from None
+
+
+def _list_codecs() -> int:
+    from codec.baselines import all_codecs
+
+    print(f"{'name':<14} {'kind':<8} {'available':<9} label / reason")
+    for codec in all_codecs():
+        reason = codec.unavailable_reason()
+        state = "yes" if reason is None else "no"
+        print(f"{codec.name:<14} {codec.kind:<8} {state:<9} {codec.label}" + (f"  ({reason})" if reason else ""))
+    print("settings: NAME:key=value[:key=value], e.g. vvc:preset=fast, hevc:chroma=420, avif:speed=4")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    if args.list_codecs:
+        return _list_codecs()
+    if args.dataset is None or args.out is None:
+        raise CodecError("give DATASET_DIR and --out RESULTS.json (or --list-codecs)")
+    from codec.baselines import parse_codec_spec
+    from codec.errors import CodecUnavailableError
+    from codec.eval.results import save_results
+    from codec.eval.runner import EvalOptions, evaluate_dataset
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise CodecError(f"{out} exists; refusing to overwrite it (use --force to replace it)")
+    codecs = [parse_codec_spec(spec) for spec in args.codecs.split(",") if spec.strip()]
+    if not codecs:
+        raise CodecError("--codecs is empty")
+    missing = [f"{c.name} ({c.unavailable_reason()})" for c in codecs if not c.available()]
+    if missing:
+        raise CodecUnavailableError("not available here: " + "; ".join(missing))
+    bpp_range = _floats(args.bpp_range, "--bpp-range")
+    if len(bpp_range) != 2:
+        raise CodecError("--bpp-range needs two numbers: LOW,HIGH")
+    options = EvalOptions(
+        qualities=_floats(args.qualities, "--qualities") if args.qualities else None,
+        points=args.points,
+        bpp_range=(bpp_range[0], bpp_range[1]),
+        workers=args.workers,
+        progress=not args.no_progress,
+        ms_ssim=not args.no_ms_ssim,
+    )
+    results = evaluate_dataset(codecs, args.dataset, limit=args.limit, options=options)
+    save_results(results, out, overwrite=True)
+    print(f"{results.dataset}: {len(results.image_names)} images, {len(results.codecs)} codecs, "
+          f"{results.wall_seconds:.1f} s wall time")
+    print(f"{'codec':<28} {'points':>6} {'bpp':>15} {'PSNR-RGB dB':>15} {'enc s':>7} {'dec s':>7} {'wall s':>7}")
+    for c in results.codecs:
+        enc = sum(c.encoding_time) / len(c.encoding_time)
+        dec = sum(c.decoding_time) / len(c.decoding_time)
+        print(f"{c.label:<28} {len(c.bpp):>6} {min(c.bpp):>7.3f}..{max(c.bpp):<6.3f} "
+              f"{min(c.psnr_rgb):>7.2f}..{max(c.psnr_rgb):<6.2f} {enc:>7.3f} {dec:>7.3f} {c.wall_seconds or 0:>7.1f}")
+    for note in results.notes:
+        print(f"note: {note}")
+    print(f"results: {out}")
+    return 0
+
+
+def _find_anchor(name: str, measured: list[RDCurve], published: list[RDCurve], dataset: str) -> RDCurve:
+    """A measured codec by name first, then a published curve ("ref:NAME" forces published)."""
+    from codec.eval.reference import REFERENCES, load_reference
+
+    forced = name.startswith("ref:")
+    key = name[len("ref:"):] if forced else name
+    if not forced:
+        for curve in measured:
+            if curve.name == key:
+                return curve
+    for curve in published:
+        if curve.name == key:
+            return curve
+    if key in REFERENCES and REFERENCES[key].dataset == dataset:
+        return load_reference(key)
+    choices = [c.name for c in measured] + [f"ref:{n}" for n, r in REFERENCES.items() if r.dataset == dataset]
+    raise CodecError(
+        f"anchor {name!r} is neither a codec in the results nor a {dataset} reference curve; "
+        f"choose one of: {', '.join(choices)}"
+    )
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from codec.eval.bdtable import bd_table, format_bd_table
+    from codec.eval.plot import plot_rd
+    from codec.eval.reference import DEFAULT_REFERENCES, REFERENCES, load_reference
+    from codec.eval.results import load_results
+
+    loaded = [load_results(path) for path in args.results]
+    datasets = sorted({r.dataset for r in loaded})
+    if len(datasets) > 1:
+        raise CodecError(f"results are from different datasets: {', '.join(datasets)}")
+    dataset = datasets[0]
+    image_counts = {len(r.image_names) for r in loaded if r.image_names}
+    images = image_counts.pop() if len(image_counts) == 1 else None
+    measured = [curve for r in loaded for curve in r.curves()]
+
+    if args.references == "none":
+        wanted: tuple[str, ...] = ()
+    elif args.references == "default":
+        wanted = DEFAULT_REFERENCES
+    else:
+        wanted = tuple(n.strip() for n in args.references.split(",") if n.strip())
+    usable = [n for n in wanted if n in REFERENCES and REFERENCES[n].dataset == dataset]
+    unknown = [n for n in wanted if n not in REFERENCES]
+    if unknown:
+        raise CodecError(f"unknown reference curves: {', '.join(unknown)}; known: {', '.join(REFERENCES)}")
+    if len(usable) < len(wanted) and args.references != "default":
+        raise CodecError(f"reference curves {', '.join(set(wanted) - set(usable))} are not for dataset {dataset!r}")
+    published = [load_reference(n) for n in usable]
+    if wanted and not usable:
+        print(f"note: no published curves for dataset {dataset!r}; plotting measured curves only")
+
+    anchor = _find_anchor(args.anchor, measured, published, dataset)
+    curves = measured + published
+    if all(anchor is not c for c in curves):
+        curves.append(anchor)
+    files = plot_rd(curves, args.out, dataset=dataset, images=images, max_bpp=args.max_bpp, stem=args.stem)
+    for metric in files.empty:
+        why = " (MS-SSIM is n/a for images under 161 px a side)" if metric == "ms-ssim" else ""
+        print(f"note: no {metric} values to plot{why}")
+    print(format_bd_table(bd_table(curves, anchor), anchor))
+    if anchor.origin == "published" and images is not None and anchor.images and images < anchor.images:
+        print(f"\nnote: measured on {images} image(s), the published curves average {anchor.images}: "
+              "BD-rates against them are indicative only")
+    print(f"\nplots: {files.psnr}\n       {files.ms_ssim}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "eval", help="evaluate codecs on a directory of images (rate, PSNR, MS-SSIM, times)",
+        description="Encode and decode every image with each codec over a quality sweep that spans "
+                    "--bpp-range, and write per-image results and dataset means (CompressAI JSON schema).",
+    )
+    p.add_argument("dataset", nargs="?", metavar="DATASET_DIR", help="directory of images (PNG, JPEG, ...)")
+    p.add_argument("--codecs", default=DEFAULT_CODECS,
+                   help=f"comma-separated codecs with optional settings (NAME:key=value); default {DEFAULT_CODECS}")
+    p.add_argument("--out", help="results JSON to write")
+    p.add_argument("--limit", type=int, help="use only the first N images (by file name)")
+    p.add_argument("--qualities", help="fixed normalized qualities for all codecs, e.g. 0.2,0.4,0.6 "
+                                       "(default: a sweep per codec)")
+    p.add_argument("--points", type=int, default=8, help="points per curve of the sweep (default 8)")
+    p.add_argument("--bpp-range", default="0.1,1.5", help="rates the sweep spans, LOW,HIGH (default 0.1,1.5)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes (default 1; more is faster but times are measured under load)")
+    p.add_argument("--no-ms-ssim", action="store_true", help="skip MS-SSIM (faster)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--list-codecs", action="store_true", help="list codecs and whether they run here")
+    p.set_defaults(func=_eval)
+
+    p = subparsers.add_parser(
+        "plot", help="RD plots (PNG) and a BD-rate table from results files",
+        description="Plot PSNR-RGB and MS-SSIM (dB) against bpp for results files and published "
+                    "reference curves, and print BD-rates against an anchor.",
+    )
+    p.add_argument("results", nargs="+", metavar="RESULTS.json", help="files written by 'msp eval'")
+    p.add_argument("--out", required=True, help="directory for the PNG files")
+    p.add_argument("--anchor", default="vtm",
+                   help="BD-rate anchor: a codec of the results, else a reference curve; 'ref:NAME' picks the "
+                        "published curve when a measured one has the same name (default vtm)")
+    p.add_argument("--references", default="default",
+                   help="published curves to draw: 'default', 'none' or a comma-separated list")
+    p.add_argument("--max-bpp", type=float, default=2.0, help="right end of the rate axis (default 2.0)")
+    p.add_argument("--stem", default="rd", help="file name stem (default rd: rd_psnr.png, rd_msssim.png)")
+    p.set_defaults(func=_plot)
+

@@ -1,0 +1,93 @@
+"""``msp train`` (resumable training run) and ``msp export`` (checkpoint -> shipped weights)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from codec.errors import CodecError
+
+__all__ = ["register"]
+
+
+def _train(args: argparse.Namespace) -> int:
+    from codec.models.msp_codec import ModelConfig
+    from codec.training.loop import TrainConfig, train
+
+    if not Path(args.data).is_dir():
+        raise CodecError(f"training data directory {args.data} does not exist")
+    model = ModelConfig(
+        transform_width=args.width, latent_channels=args.latent, msp_features=args.msp_features, msp_depth=args.msp_depth
+    )
+    cfg = TrainConfig(
+        data_dir=args.data,
+        run_dir=args.run_dir,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        crop_size=args.crop_size,
+        learning_rate=args.lr,
+        final_learning_rate=args.final_lr,
+        warmup_steps=args.warmup,
+        checkpoint_every=args.checkpoint_every,
+        validate_every=args.validate_every,
+        seed=args.seed,
+        init_weights=args.init_weights,
+        max_images=args.max_images,
+        threads=args.threads,
+        model=model,
+    )
+    report = train(cfg, progress=not args.quiet)
+    print(json.dumps({"steps": report.steps_done, "last_loss": report.last_loss, "seconds": round(report.seconds, 1), "validation": report.validation}))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import torch
+
+    from codec.training.loop import load_checkpoint_model
+    from codec.zoo import export_weights
+
+    ckpt = Path(args.checkpoint)
+    if not ckpt.exists():
+        raise CodecError(f"checkpoint {ckpt} does not exist")
+    model = load_checkpoint_model(ckpt)
+    meta = torch.load(ckpt, map_location="cpu", weights_only=False)
+    metadata = {
+        "steps": meta["step"],
+        "train_config": meta.get("train_config", {}),
+        "compute": args.compute,
+    }
+    model_id = export_weights(model, args.out, metadata=metadata)
+    print(f"{args.out}: model id {model_id}, {Path(args.out).stat().st_size / 1e6:.2f} MB, {meta['step']} steps")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train the MSP codec (resumes from RUN_DIR/checkpoint.pt)")
+    p.add_argument("--data", default="../shared/data/train", help="directory of training images")
+    p.add_argument("--run-dir", default="runs/main")
+    p.add_argument("--steps", type=int, default=10000, help="total optimiser steps of the run")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--crop-size", type=int, default=128, help="multiple of 64 (latent must split into the MSP scales)")
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--final-lr", type=float, default=1e-5)
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--checkpoint-every", type=int, default=200)
+    p.add_argument("--validate-every", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-weights", default=None, help="start from exported weights (fresh optimiser)")
+    p.add_argument("--max-images", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--width", type=int, default=64, help="transform width N")
+    p.add_argument("--latent", type=int, default=96, help="latent channels C")
+    p.add_argument("--msp-features", type=int, default=64)
+    p.add_argument("--msp-depth", type=int, default=2)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_train)
+
+    p = subparsers.add_parser("export", help="write a checkpoint's weights (fp16) for shipping")
+    p.add_argument("checkpoint")
+    p.add_argument("--out", default="resources/weights/msp.pt")
+    p.add_argument("--compute", default="", help="free text: hardware and time used, for the model card")
+    p.set_defaults(func=_export)

@@ -1,0 +1,1 @@
+"""Entropy models: factorised prior, Gaussian conditional, the MSP progressive model."""

@@ -1,0 +1,118 @@
+"""Exact integer-domain convolutions for the probability model.
+
+An entropy decoder reproduces the encoder's symbols only if it sees bit-identical
+distribution parameters; float convolutions change in the last bits with the thread count,
+the BLAS and the device. So at coding time every convolution of the probability model runs on
+integers: activations are fixed point with ``ACT_FRAC_BITS`` fractional bits, weights are
+8-bit integers with one float scale per output channel.
+
+The products are summed by ordinary float32 convolutions, which are exact as long as every
+partial sum stays below 2**24 in magnitude: activations are split into a high and a low byte
+and the input channels into chunks small enough to guarantee that bound, whatever order the
+library sums in. The parts are recombined in float64 (exact below 2**53) and requantised with
+single IEEE operations, which are correctly rounded on every device. On CUDA, cuDNN (Winograd
+or FFT algorithms would break exactness) and TF32 are switched off for these calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "ACT_FRAC_BITS",
+    "ACT_LIMIT",
+    "QuantizedConv",
+    "quantize_activation",
+    "int_prelu",
+    "exact_float32_conv",
+]
+
+ACT_FRAC_BITS = 8
+ACT_SCALE = float(1 << ACT_FRAC_BITS)
+ACT_LIMIT = float((1 << 15) - 1)  # activations are 16-bit signed fixed point (range +-128)
+WEIGHT_LIMIT = 127.0
+_LOW_BITS = 8
+_LOW_BASE = float(1 << _LOW_BITS)
+_EXACT_LIMIT = float(1 << 24)
+
+
+def quantize_activation(x: torch.Tensor) -> torch.Tensor:
+    """Real values -> fixed-point integers (stored in float64), saturating."""
+    return torch.clamp(torch.round(x.double() * ACT_SCALE), -ACT_LIMIT, ACT_LIMIT)
+
+
+def int_prelu(a: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
+    """PReLU on fixed-point integers; ``slope`` is float64 per channel (1, C, 1, 1)."""
+    return torch.where(a >= 0, a, torch.round(a * slope))
+
+
+@contextlib.contextmanager
+def _exact_backend(device: torch.device):
+    if device.type == "cuda":
+        prev = torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = False
+        try:
+            with torch.backends.cudnn.flags(enabled=False):
+                yield
+        finally:
+            torch.backends.cuda.matmul.allow_tf32 = prev
+    else:
+        yield
+
+
+def exact_float32_conv(a: torch.Tensor, w: torch.Tensor, padding: int) -> torch.Tensor:
+    """Exact sum of integer products: a (|a| <= 2**15, float64 ints), w (|w| <= 127 ints).
+
+    Returns float64 integers equal to the mathematically exact convolution.
+    """
+    kh, kw = w.shape[-2:]
+    max_term = WEIGHT_LIMIT * (_LOW_BASE - 1)
+    chunk = max(1, int((_EXACT_LIMIT - 1) // (max_term * kh * kw)))
+    high = torch.floor(a / _LOW_BASE)
+    low = a - high * _LOW_BASE  # in [0, 255]
+    w32 = w.float()
+    total = None
+    with _exact_backend(a.device):
+        for start in range(0, a.shape[1], chunk):
+            stop = start + chunk
+            wc = w32[:, start:stop]
+            part_low = F.conv2d(low[:, start:stop].float(), wc, padding=padding).double()
+            part_high = F.conv2d(high[:, start:stop].float(), wc, padding=padding).double()
+            part = part_high * _LOW_BASE + part_low
+            total = part if total is None else total + part
+    return total
+
+
+class QuantizedConv(nn.Module):
+    """Integer twin of an ``nn.Conv2d`` (stride 1, 'same' padding), built from its weights."""
+
+    def __init__(self, conv: nn.Conv2d) -> None:
+        super().__init__()
+        w = conv.weight.detach().double().cpu()
+        max_abs = w.abs().flatten(1).amax(dim=1).clamp_min(1e-12)
+        scale = max_abs / WEIGHT_LIMIT
+        self.register_buffer("weight_int", torch.round(w / scale[:, None, None, None]))
+        self.register_buffer("scale", scale.view(1, -1, 1, 1))
+        bias = conv.bias.detach().double().cpu() if conv.bias is not None else torch.zeros(w.shape[0], dtype=torch.float64)
+        self.register_buffer("bias_int", torch.round(bias * ACT_SCALE).view(1, -1, 1, 1))
+        self.padding = conv.kernel_size[0] // 2
+        assert conv.stride == (1, 1) and conv.kernel_size[0] == conv.kernel_size[1]
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        acc = exact_float32_conv(a, self.weight_int, self.padding)
+        out = torch.round(acc * self.scale + self.bias_int)
+        return torch.clamp(out, -ACT_LIMIT, ACT_LIMIT)
+
+
+def _check_bounds() -> None:
+    # |high| <= 128, |low| <= 255: each chunk's partial sums stay below 2**24.
+    assert WEIGHT_LIMIT * (_LOW_BASE - 1) * 9 < _EXACT_LIMIT
+    assert math.log2(ACT_LIMIT) < 16
+
+
+_check_bounds()

@@ -1,0 +1,277 @@
+"""The multi-scale progressive (MSP) probability model.
+
+The latent is decimated into scales (``y[s+1] = y[s][..., 1::2, 1::2]``); the coarsest is coded
+with a factorised prior, every finer one progressively in a fixed number of steps. Each step
+runs one shared backbone over the whole scale, in space-to-depth layout (one position per
+2x2 block, the four sub-positions stacked as channels), on
+
+* the known values (not yet known ones hold the nearest coarser value),
+* the known-mask (per sub-position and per group of ``MASK_CHUNK`` channels),
+* context features carried from the previous step (upsampled from the coarser scale at the
+  start of a scale),
+
+and predicts a Gaussian (mean, log-scale) for every element; only the elements that become
+known in that step are coded with it. The number of steps depends on the schedule only.
+
+Training runs the float backbone with teacher forcing (true noisy values of known elements).
+Coding runs its exact integer twin (:mod:`codec.entropy_models.fixed_point`) so that encoder
+and decoder see bit-identical parameters on any device and thread count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from codec.entropy_models.fixed_point import ACT_SCALE, QuantizedConv, int_prelu, quantize_activation
+from codec.entropy_models.gaussian import discretized_gaussian_likelihood, log_scale_to_index
+from codec.entropy_models.schedule import KNOWN_SUBPOSITION, MASK_CHUNK, MSPSchedule
+
+__all__ = ["MSPBackbone", "IntegerBackbone", "MSPRate", "msp_rate", "StepRequest", "run_progressive", "VALUE_LIMIT"]
+
+VALUE_LIMIT = 127.0  # |values| fed to the backbone saturate here (fixed-point range)
+
+
+class MSPBackbone(nn.Module):
+    """The shared per-step network (float, for training)."""
+
+    def __init__(self, latent_channels: int, features: int, depth: int) -> None:
+        super().__init__()
+        if latent_channels % MASK_CHUNK:
+            raise ValueError(f"latent channels must be a multiple of {MASK_CHUNK}")
+        self.latent_channels = latent_channels
+        self.features = features
+        self.mask_channels = 4 * (latent_channels // MASK_CHUNK)
+        in_ch = 4 * latent_channels + self.mask_channels + features
+        self.in_proj = nn.Conv2d(in_ch, features, 1)
+        self.in_act = nn.PReLU(features, init=0.1)
+        self.convs1 = nn.ModuleList(nn.Conv2d(features, features, 3, padding=1) for _ in range(depth))
+        self.acts = nn.ModuleList(nn.PReLU(features, init=0.1) for _ in range(depth))
+        self.convs2 = nn.ModuleList(nn.Conv2d(features, features, 3, padding=1) for _ in range(depth))
+        self.ctx_head = nn.Conv2d(features, features, 1)
+        self.param_head = nn.Conv2d(features, 8 * latent_channels, 1)
+        nn.init.zeros_(self.param_head.weight)
+        with torch.no_grad():
+            self.param_head.bias.zero_()
+            self.param_head.bias[4 * latent_channels :] = 1.0  # start with scale e^1
+
+    @staticmethod
+    def _sat(x: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(x, -VALUE_LIMIT, VALUE_LIMIT)
+
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        h = self._sat(self.in_act(self._sat(self.in_proj(torch.cat([self._sat(values), mask, ctx], dim=1)))))
+        for c1, act, c2 in zip(self.convs1, self.acts, self.convs2):
+            h = self._sat(h + self._sat(c2(self._sat(act(self._sat(c1(h)))))))
+        ctx_out = self._sat(self.ctx_head(h))
+        params = self._sat(self.param_head(h))
+        c4 = 4 * self.latent_channels
+        return ctx_out, params[:, :c4], params[:, c4:]
+
+
+def _prelu_slope(act: nn.PReLU) -> torch.Tensor:
+    return act.weight.detach().double().cpu().view(1, -1, 1, 1)
+
+
+class IntegerBackbone(nn.Module):
+    """Exact fixed-point twin of :class:`MSPBackbone` (inputs and outputs are integers in float64)."""
+
+    def __init__(self, backbone: MSPBackbone) -> None:
+        super().__init__()
+        self.latent_channels = backbone.latent_channels
+        self.in_proj = QuantizedConv(backbone.in_proj)
+        self.register_buffer("in_slope", _prelu_slope(backbone.in_act))
+        self.convs1 = nn.ModuleList(QuantizedConv(c) for c in backbone.convs1)
+        self.convs2 = nn.ModuleList(QuantizedConv(c) for c in backbone.convs2)
+        for i, act in enumerate(backbone.acts):
+            self.register_buffer(f"slope{i}", _prelu_slope(act))
+        self.ctx_head = QuantizedConv(backbone.ctx_head)
+        self.param_head = QuantizedConv(backbone.param_head)
+
+    def forward(self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        h = int_prelu(self.in_proj(torch.cat([values, mask, ctx], dim=1)), self.in_slope)
+        for i, (c1, c2) in enumerate(zip(self.convs1, self.convs2)):
+            r = c2(int_prelu(c1(h), getattr(self, f"slope{i}")))
+            h = torch.clamp(h + r, -32767.0, 32767.0)
+        ctx_out = self.ctx_head(h)
+        params = self.param_head(h)
+        c4 = 4 * self.latent_channels
+        return ctx_out, params[:, :c4], params[:, c4:]
+
+
+# ----------------------------------------------------------------------------- layout helpers
+
+
+def _step_channels(channels: int, p: int, c0: int, c1: int) -> list[int]:
+    """Space-to-depth channel indices (``c * 4 + p``) of channels c0..c1 at sub-position p."""
+    return [c * 4 + p for c in range(c0, c1)]
+
+
+def _column_parity(parity: str, hc: int, wc: int, device: torch.device) -> torch.Tensor:
+    cols = torch.arange(wc, device=device).view(1, 1, 1, wc).expand(1, 1, hc, wc)
+    if parity == "all":
+        return torch.ones(1, 1, hc, wc, dtype=torch.bool, device=device)
+    return (cols % 2 == 0) if parity == "even" else (cols % 2 == 1)
+
+
+def _mask_rows(channels: int, p: int, c0: int, c1: int) -> list[int]:
+    return [k * 4 + p for k in range(c0 // MASK_CHUNK, (c1 + MASK_CHUNK - 1) // MASK_CHUNK)]
+
+
+def decimate(y: torch.Tensor, scales: int) -> list[torch.Tensor]:
+    """[y0, y1, ..., yS] with y[s+1] = y[s][..., 1::2, 1::2]."""
+    out = [y]
+    for _ in range(scales):
+        out.append(out[-1][..., 1::2, 1::2])
+    return out
+
+
+# ----------------------------------------------------------------------------- training
+
+
+@dataclass(frozen=True)
+class MSPRate:
+    """Bits per image (B,) of the progressive scales and of the coarsest (factorised) scale."""
+
+    progressive_bits: torch.Tensor
+    coarsest_bits: torch.Tensor
+
+    @property
+    def total_bits(self) -> torch.Tensor:
+        return self.progressive_bits + self.coarsest_bits
+
+
+def msp_rate(
+    backbone: MSPBackbone,
+    coarsest_likelihood: Callable[[torch.Tensor], torch.Tensor],
+    y: torch.Tensor,
+    schedule: MSPSchedule,
+) -> MSPRate:
+    """Rate of a (noisy) latent under the MSP model, unrolled with teacher forcing.
+
+    ``y`` has height and width divisible by ``schedule.alignment``.
+    """
+    b, c = y.shape[:2]
+    scales = decimate(y, schedule.scales)
+    coarsest_bits = -torch.log2(coarsest_likelihood(scales[-1])).flatten(1).sum(1)
+    bits = y.new_zeros(b)
+    ctx = None
+    groups = schedule.channel_groups(c)
+    for s in range(schedule.scales - 1, -1, -1):
+        target = F.pixel_unshuffle(scales[s], 2)  # (B, 4C, Hc, Wc)
+        coarse = scales[s + 1]
+        hc, wc = coarse.shape[-2:]
+        values = coarse.repeat_interleave(4, dim=1)
+        mask = y.new_zeros(b, backbone.mask_channels, hc, wc)
+        mask[:, KNOWN_SUBPOSITION::4] = 1.0
+        ctx = y.new_zeros(b, backbone.features, hc, wc) if ctx is None else F.interpolate(ctx, scale_factor=2.0, mode="nearest")
+        for p, parity in schedule.spatial_steps:
+            spatial = _column_parity(parity, hc, wc, y.device).to(y.dtype)
+            for c0, c1 in groups:
+                ctx, mean, log_scale = backbone(values, mask, ctx)
+                sel = y.new_zeros(1, 4 * c, 1, 1)
+                sel[:, _step_channels(c, p, c0, c1)] = 1.0
+                sel = sel * spatial
+                lik = discretized_gaussian_likelihood(target, mean, torch.exp(log_scale))
+                bits = bits + (-torch.log2(lik) * sel).flatten(1).sum(1)
+                values = values * (1 - sel) + target * sel
+                msel = y.new_zeros(1, backbone.mask_channels, 1, 1)
+                msel[:, _mask_rows(c, p, c0, c1)] = 1.0
+                mask = torch.maximum(mask, msel * spatial)
+    return MSPRate(progressive_bits=bits, coarsest_bits=coarsest_bits)
+
+
+# ----------------------------------------------------------------------------- coding
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    """One coding step: the elements that become known, with their distribution parameters.
+
+    ``means`` are exact dyadic float64 values and ``scale_indices`` table indices, identical on
+    encoder and decoder; ``index`` addresses the elements inside ``targets`` of the scale.
+    """
+
+    scale: int
+    means: np.ndarray
+    scale_indices: np.ndarray
+    index: tuple[torch.Tensor, ...]
+
+
+def run_progressive(
+    backbone: IntegerBackbone,
+    coarsest: torch.Tensor,
+    latent_shape: tuple[int, int, int],
+    valid: tuple[int, int],
+    schedule: MSPSchedule,
+    code_step: Callable[[StepRequest], torch.Tensor],
+    device: torch.device,
+    on_step: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """Run the progressive steps shared by encoder and decoder; returns the full y_hat.
+
+    ``coarsest`` is the decoded coarsest scale (1, C, H/2^S, W/2^S); ``latent_shape`` (C, H, W)
+    is padded to the schedule's alignment and ``valid`` gives the unpadded latent size: padded
+    elements are known zeros and never coded. ``code_step`` receives each step's request and
+    returns the y_hat values of the requested elements (encoder: quantise + encode; decoder:
+    decode), in the request's element order.
+    """
+    c, h, w = latent_shape
+    hv, wv = valid
+    feats = backbone.in_proj.weight_int.shape[0]
+    current = coarsest.to(device=device, dtype=torch.float64)
+    ctx = None
+    groups = schedule.channel_groups(c)
+    step = 0
+    for s in range(schedule.scales - 1, -1, -1):
+        stride = 2**s
+        hs, ws = h // stride, w // stride
+        hc, wc = hs // 2, ws // 2
+        # Validity of each fine position of this scale (in space-to-depth layout).
+        rows = torch.arange(hs, device=device) * stride + stride - 1
+        cols = torch.arange(ws, device=device) * stride + stride - 1
+        valid_fine = ((rows < hv).view(-1, 1) & (cols < wv).view(1, -1)).to(torch.float64)
+        valid_s2d = F.pixel_unshuffle(valid_fine.view(1, 1, hs, ws), 2) > 0.5  # (1, 4, Hc, Wc)
+
+        values = current.repeat_interleave(4, dim=1)  # unknown elements hold the coarser value
+        values = torch.where(valid_s2d.repeat(1, c, 1, 1), values, torch.zeros_like(values))
+        mask = torch.zeros(1, backbone_mask_channels(c), hc, wc, dtype=torch.float64, device=device)
+        mask[:, KNOWN_SUBPOSITION::4] = ACT_SCALE
+        invalid = ~valid_s2d  # (1, 4, Hc, Wc)
+        mask = torch.where(invalid.repeat(1, c // MASK_CHUNK, 1, 1), torch.full_like(mask, ACT_SCALE), mask)
+        ctx = (
+            torch.zeros(1, feats, hc, wc, dtype=torch.float64, device=device)
+            if ctx is None
+            else F.interpolate(ctx, scale_factor=2.0, mode="nearest")
+        )
+        for p, parity in schedule.spatial_steps:
+            spatial = _column_parity(parity, hc, wc, device) & valid_s2d[:, p : p + 1]
+            for c0, c1 in groups:
+                ctx, mean_int, log_scale_int = backbone(quantize_activation(values), mask, ctx)
+                chans = torch.tensor(_step_channels(c, p, c0, c1), device=device)
+                sel_sp = spatial[0, 0].nonzero(as_tuple=True)  # (rows, cols)
+                ch_idx = chans.view(-1, 1).expand(-1, sel_sp[0].numel()).reshape(-1)
+                r_idx = sel_sp[0].repeat(len(chans))
+                c_idx = sel_sp[1].repeat(len(chans))
+                index = (torch.zeros_like(ch_idx), ch_idx, r_idx, c_idx)
+                means = (mean_int[index] / ACT_SCALE).cpu().numpy()
+                scale_idx = log_scale_to_index(log_scale_int[index] / ACT_SCALE).cpu().numpy()
+                y_hat = code_step(StepRequest(scale=s, means=means, scale_indices=scale_idx, index=index))
+                values[index] = y_hat.to(device=device, dtype=torch.float64)
+                mrows = _mask_rows(c, p, c0, c1)
+                mask[:, mrows] = torch.where(spatial.expand(1, len(mrows), hc, wc), ACT_SCALE, mask[:, mrows])
+                step += 1
+                if on_step is not None:
+                    on_step(step)
+        current = F.pixel_shuffle(values, 2)
+    return current
+
+
+def backbone_mask_channels(latent_channels: int) -> int:
+    return 4 * (latent_channels // MASK_CHUNK)
+

@@ -1,0 +1,46 @@
+"""The one family of errors the codec raises on purpose.
+
+Everything a user can cause (a bad file, a corrupt bitstream, an impossible setting, a
+cancelled job) surfaces as a :class:`CodecError` with a one-line message that can be shown
+as-is in a terminal or a dialog. Anything else escaping the codec is a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CodecError",
+    "BitstreamError",
+    "ImageInputError",
+    "ModelMismatchError",
+    "ProfileError",
+    "EncodeCancelled",
+    "CodecUnavailableError",
+]
+
+
+class CodecError(Exception):
+    """Base class of every error the codec raises deliberately."""
+
+
+class BitstreamError(CodecError):
+    """A .msp bitstream is truncated, corrupt, or not a bitstream at all."""
+
+
+class ImageInputError(CodecError):
+    """An input image cannot be read, or is of a kind or size we refuse."""
+
+
+class ModelMismatchError(BitstreamError):
+    """The bitstream was written by other weights or another format version."""
+
+
+class ProfileError(CodecError):
+    """An unknown profile name or an invalid quality / setting."""
+
+
+class EncodeCancelled(CodecError):
+    """The caller's cancel callback asked the encoder to stop."""
+
+
+class CodecUnavailableError(CodecError):
+    """A classic codec's library (or FFmpeg encoder) is not installed here."""

@@ -1,0 +1,103 @@
+"""Bjontegaard delta rate: how much more (or less) rate a codec needs for the same quality.
+
+Method (EVALUATION.md, as in the JVET common test conditions and the ``bjontegaard`` package
+with ``method="pchip"``): interpolate log10(rate) as a function of quality with a monotone
+piecewise cubic (scipy's PCHIP) for each curve, integrate both over the quality interval the
+curves share, and turn the mean log-rate difference into a percentage. PCHIP, unlike the
+original cubic polynomial fit, never overshoots between points.
+
+Quality is PSNR in dB or MS-SSIM in dB; rate is bpp. Each curve needs at least 4 points whose
+quality strictly increases with rate. The overlap is reported, in dB and as a fraction of the
+narrower of the two quality ranges (1.0 when one curve lies within the other; the
+``bjontegaard`` package divides by the union instead, which flags every short curve against a
+long anchor), and a small one is flagged: a BD-rate over a narrow interval says little.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+from codec.errors import CodecError
+
+__all__ = ["BDRate", "bd_rate", "MIN_POINTS", "MIN_OVERLAP"]
+
+MIN_POINTS = 4
+#: Overlap fraction below which a result carries a warning.
+MIN_OVERLAP = 0.5
+
+
+@dataclass(frozen=True)
+class BDRate:
+    """A BD-rate of a test curve against an anchor (negative: the test saves rate)."""
+
+    percent: float
+    overlap_low: float  # quality interval integrated over
+    overlap_high: float
+    overlap_fraction: float  # overlap / (the narrower of the two quality ranges)
+    anchor_points: int
+    test_points: int
+    warning: str | None = None
+
+    def text(self) -> str:
+        return f"{self.percent:+.2f} %"
+
+
+def _curve(rate: Sequence[float], quality: Sequence[float], which: str) -> tuple[np.ndarray, np.ndarray]:
+    r = np.asarray(rate, dtype=np.float64)
+    q = np.asarray(quality, dtype=np.float64)
+    if r.ndim != 1 or r.shape != q.shape:
+        raise CodecError(f"{which}: rate and quality must be 1-D and of the same length")
+    if len(r) < MIN_POINTS:
+        raise CodecError(f"{which}: BD-rate needs at least {MIN_POINTS} points, got {len(r)}")
+    if not (np.all(np.isfinite(r)) and np.all(np.isfinite(q)) and np.all(r > 0)):
+        raise CodecError(f"{which}: rates must be positive and qualities finite")
+    order = np.argsort(r, kind="stable")
+    r, q = r[order], q[order]
+    if np.any(np.diff(q) <= 0):
+        raise CodecError(f"{which}: quality must increase strictly with rate")
+    return np.log10(r), q
+
+
+def bd_rate(
+    anchor_rate: Sequence[float],
+    anchor_quality: Sequence[float],
+    test_rate: Sequence[float],
+    test_quality: Sequence[float],
+    *,
+    min_overlap: float = MIN_OVERLAP,
+) -> BDRate:
+    """BD-rate in percent of the test curve against the anchor (PCHIP, overlapping interval).
+
+    Raises CodecError when a curve is unusable (too few points, quality not strictly
+    increasing with rate) or the two quality ranges do not overlap.
+    """
+    log_ra, qa = _curve(anchor_rate, anchor_quality, "anchor")
+    log_rt, qt = _curve(test_rate, test_quality, "test")
+    low, high = max(qa[0], qt[0]), min(qa[-1], qt[-1])
+    if high <= low:
+        raise CodecError(
+            f"quality ranges do not overlap (anchor {qa[0]:.2f}..{qa[-1]:.2f}, test {qt[0]:.2f}..{qt[-1]:.2f})"
+        )
+    fraction = (high - low) / min(qa[-1] - qa[0], qt[-1] - qt[0])
+    anchor = PchipInterpolator(qa, log_ra)
+    test = PchipInterpolator(qt, log_rt)
+    mean_diff = (test.integrate(low, high) - anchor.integrate(low, high)) / (high - low)
+    warning = None
+    if fraction < min_overlap:
+        warning = (
+            f"curves share only {fraction:.0%} of the narrower quality range ({low:.2f}..{high:.2f} dB)"
+        )
+    return BDRate(
+        percent=(math.pow(10.0, float(mean_diff)) - 1.0) * 100.0,
+        overlap_low=float(low),
+        overlap_high=float(high),
+        overlap_fraction=float(fraction),
+        anchor_points=len(qa),
+        test_points=len(qt),
+        warning=warning,
+    )

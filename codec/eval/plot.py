@@ -1,0 +1,142 @@
+"""Rate-distortion plots (PNG): PSNR-RGB vs bpp and MS-SSIM-RGB (dB) vs bpp.
+
+Drawn with matplotlib's Agg canvas directly (no pyplot, no global backend switch), so this is
+safe to call from the Qt app or a headless server. Conventions a reader needs without asking:
+classic (hybrid) codecs dashed, learned codecs solid; filled markers = measured here,
+hollow = published data; one colour per codec family, shared by our run and the published one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from codec.errors import CodecError
+from codec.eval.curves import RDCurve
+from codec.eval.metrics import LOSSLESS_DB
+
+__all__ = ["PlotFiles", "plot_metric", "plot_rd", "AXIS_LABELS"]
+
+AXIS_LABELS = {
+    "psnr": "PSNR-RGB (dB)",
+    "ms-ssim": "MS-SSIM-RGB (dB)  = -10 log10(1 - MS-SSIM)",
+}
+
+_FAMILY_COLOURS = {
+    "jpeg": "#8c564b", "webp": "#e377c2", "jpeg2000": "#7f7f7f", "avif": "#bcbd22", "av1": "#bcbd22",
+    "jxl": "#17becf", "hevc": "#ff7f0e", "bpg444": "#ff7f0e", "hm": "#ffbb78", "vvc": "#d62728",
+    "vtm": "#d62728", "vtm18": "#ff9896", "bmshj2018-hyperprior": "#9467bd", "mbt2018-mean": "#2ca02c",
+    "mbt2018": "#98df8a", "cheng2020-anchor": "#c5b0d5", "minnen2020": "#393b79", "elic2022": "#000000",
+    "mlic++": "#636363", "msp-fast": "#6baed6", "msp-balanced": "#1f77b4", "msp-best": "#08306b",
+}
+_SPARE_COLOURS = ("#e6550d", "#31a354", "#756bb1", "#636363", "#3182bd", "#a55194")
+
+
+@dataclass(frozen=True)
+class PlotFiles:
+    psnr: Path
+    ms_ssim: Path
+    empty: tuple[str, ...] = ()  # metrics no curve had values for (their plot says so)
+
+
+def _plottable(curve: RDCurve, metric: str, max_bpp: float) -> list[tuple[float, float]]:
+    rates, values = curve.points(metric)
+    return [(r, v) for r, v in zip(rates, values, strict=True) if v < LOSSLESS_DB and r <= max_bpp]
+
+
+def _colour_for(curves: Sequence[RDCurve]) -> dict[str, str]:
+    spare = itertools.cycle(_SPARE_COLOURS)
+    return {c.name: _FAMILY_COLOURS.get(c.name) or next(spare) for c in curves}
+
+
+def plot_metric(
+    curves: Sequence[RDCurve],
+    metric: str,
+    path: str | Path,
+    *,
+    title: str,
+    max_bpp: float = 2.0,
+    caption: str = "",
+) -> Path:
+    """Draw ``curves`` on one quality metric ("psnr" or "ms-ssim") and save a PNG."""
+    if metric not in AXIS_LABELS:
+        raise CodecError(f"unknown metric {metric!r}")
+    colours = _colour_for(curves)
+    figure = Figure(figsize=(11.5, 7.0))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    visible: list[float] = []
+    # Published first, so measured curves are drawn on top.
+    for curve in sorted(curves, key=lambda c: c.origin != "published"):
+        rates, values = curve.points(metric)
+        pairs = [(r, v) for r, v in zip(rates, values, strict=True) if v < LOSSLESS_DB]
+        if not pairs:
+            continue
+        x, y = zip(*pairs, strict=True)
+        measured = curve.origin == "measured"
+        colour = colours[curve.name]
+        axes.plot(
+            x, y,
+            linestyle="-" if curve.kind == "learned" else "--",
+            linewidth=2.2 if measured else 1.2,
+            marker="o" if measured else "^",
+            markersize=5 if measured else 4,
+            markerfacecolor=colour if measured else "none",
+            color=colour,
+            alpha=1.0 if measured else 0.8,
+            zorder=3 if measured else 2,
+            label=f"{curve.label} — {'measured' if measured else 'published'}",
+        )
+        visible += [v for r, v in pairs if r <= max_bpp]
+    axes.set_xlim(0.0, max_bpp)
+    if visible:
+        low, high = min(visible), max(visible)
+        margin = max(0.5, 0.03 * (high - low))
+        axes.set_ylim(low - margin, high + margin)
+        axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+    else:  # e.g. MS-SSIM of images under 161 px: say so rather than fail or draw a blank
+        axes.text(0.5, 0.5, f"no {AXIS_LABELS[metric].split(' (')[0]} values below {max_bpp:g} bpp\n"
+                  "(MS-SSIM is n/a for images under 161 px a side)" if metric == "ms-ssim" else
+                  f"no values below {max_bpp:g} bpp", ha="center", va="center", transform=axes.transAxes)
+    axes.set_xlabel("rate (bpp, whole file)")
+    axes.set_ylabel(AXIS_LABELS[metric])
+    axes.set_title(title)
+    axes.grid(True, which="major", alpha=0.35)
+    axes.minorticks_on()
+    axes.grid(True, which="minor", alpha=0.12)
+    if caption:
+        figure.text(0.01, 0.005, caption, fontsize=7.5, color="#444444", ha="left", va="bottom")
+    figure.tight_layout(rect=(0, 0.03, 1, 1))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=130, bbox_inches="tight")
+    return path
+
+
+def plot_rd(
+    curves: Sequence[RDCurve],
+    out_dir: str | Path,
+    *,
+    dataset: str,
+    images: int | None = None,
+    max_bpp: float = 2.0,
+    stem: str = "rd",
+) -> PlotFiles:
+    """PSNR and MS-SSIM plots of ``curves`` into ``out_dir`` (``<stem>_psnr.png``, ``<stem>_msssim.png``)."""
+    out_dir = Path(out_dir)
+    where = f"{dataset} ({images} images)" if images else dataset
+    caption = (
+        "Dataset means of per-image values (CompressAI conventions: 8-bit RGB, bpp from whole files). "
+        "Hybrid codecs dashed, learned solid; filled markers measured here, hollow = published data."
+    )
+    psnr = plot_metric(curves, "psnr", out_dir / f"{stem}_psnr.png", title=f"{where}: PSNR-RGB vs rate",
+                       max_bpp=max_bpp, caption=caption)
+    msssim = plot_metric(curves, "ms-ssim", out_dir / f"{stem}_msssim.png",
+                         title=f"{where}: MS-SSIM-RGB (dB) vs rate", max_bpp=max_bpp, caption=caption)
+    empty = tuple(m for m in ("psnr", "ms-ssim") if not any(_plottable(c, m, max_bpp) for c in curves))
+    return PlotFiles(psnr=psnr, ms_ssim=msssim, empty=empty)

@@ -1,0 +1,218 @@
+"""Running codecs over a set of images and collecting per-image and mean results.
+
+Every point is a real encode to bytes and a decode of those bytes (never the encoder's own
+idea of the reconstruction), timed separately, then measured with :mod:`codec.eval.metrics`.
+Work runs in this process by default, so times are single-job times; ``workers > 1`` spreads
+points over processes, faster on many cores but with timings taken under load (the results
+file says so).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from codec.baselines.base import ImageCodec
+from codec.errors import CodecError, CodecUnavailableError, ImageInputError
+from codec.eval.metrics import bits_per_pixel, measure
+from codec.eval.results import CodecResults, EvaluationResults, ImageResult, PointResult
+from codec.eval.sweep import DEFAULT_BPP_RANGE, DEFAULT_POINTS, SweepPlan, plan_qualities, probe_crops
+from codec.image_io import load_image
+
+__all__ = [
+    "EvalOptions",
+    "IMAGE_SUFFIXES",
+    "list_images",
+    "load_images",
+    "evaluate_point",
+    "evaluate_images",
+    "evaluate_dataset",
+    "image_curve",
+]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """How to run an evaluation. ``qualities`` overrides the automatic sweep for all codecs."""
+
+    qualities: tuple[float, ...] | None = None
+    points: int = DEFAULT_POINTS
+    bpp_range: tuple[float, float] = DEFAULT_BPP_RANGE
+    probe_images: int = 3
+    probe_side: int = 768
+    workers: int = 1
+    progress: bool = True
+    ms_ssim: bool = True
+
+
+def list_images(directory: str | Path, limit: int | None = None) -> tuple[Path, ...]:
+    """Image files directly in ``directory``, sorted by name, at most ``limit`` of them."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ImageInputError(f"{directory} is not a directory")
+    files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if limit is not None:
+        if limit < 1:
+            raise CodecError("--limit must be at least 1")
+        files = files[:limit]
+    if not files:
+        raise ImageInputError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {directory}")
+    return tuple(files)
+
+
+def load_images(paths: Sequence[Path]) -> list[tuple[str, np.ndarray]]:
+    """(file name, H x W x 3 uint8 RGB) for each path."""
+    return [(p.name, load_image(p)) for p in paths]
+
+
+def evaluate_point(codec: ImageCodec, image: np.ndarray, quality: float, *, ms_ssim: bool = True) -> PointResult:
+    """Encode ``image`` at ``quality``, decode the bytes, and measure rate and distortion."""
+    start = time.perf_counter()
+    data = codec.encode(image, quality)
+    encoded = time.perf_counter()
+    decoded_image = codec.decode(data)
+    decoded = time.perf_counter()
+    if decoded_image.shape != image.shape:
+        raise CodecError(f"{codec.label} decoded {decoded_image.shape}, expected {image.shape}")
+    metrics = measure(image, decoded_image, with_ms_ssim=ms_ssim)
+    return PointResult(
+        quality=float(quality),
+        native=float(codec.native_parameter(quality)),
+        num_bytes=len(data),
+        bpp=bits_per_pixel(len(data), *image.shape[:2]),
+        psnr_rgb=metrics.psnr_rgb,
+        lossless=metrics.lossless,
+        ms_ssim_rgb=metrics.ms_ssim_rgb,
+        encoding_time=encoded - start,
+        decoding_time=decoded - encoded,
+    )
+
+
+def _plan(codec: ImageCodec, images: Sequence[np.ndarray], options: EvalOptions) -> tuple[tuple[float, ...], SweepPlan | None]:
+    if options.qualities is not None:
+        qualities = tuple(sorted({float(q) for q in options.qualities}))
+        return qualities, None
+    crops = probe_crops(images, options.probe_images, options.probe_side)
+    with tqdm(desc=f"sweep {codec.label}", unit="enc", leave=False, disable=not options.progress) as bar:
+        plan = plan_qualities(codec, crops, bpp_range=options.bpp_range, points=options.points,
+                              progress=lambda: bar.update(1))
+    return plan.qualities, plan
+
+
+def _run_points(codec: ImageCodec, images: Sequence[tuple[str, np.ndarray]], qualities: Sequence[float],
+                options: EvalOptions, advance: Callable[[], None]) -> list[list[PointResult]]:
+    jobs = [(i, j) for i in range(len(images)) for j in range(len(qualities))]
+    grid: list[list[PointResult | None]] = [[None] * len(qualities) for _ in images]
+    if options.workers <= 1:
+        for i, j in jobs:
+            grid[i][j] = evaluate_point(codec, images[i][1], qualities[j], ms_ssim=options.ms_ssim)
+            advance()
+    else:
+        # spawn: the parent may hold torch / OpenMP threads that do not survive fork.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=options.workers, mp_context=context) as pool:
+            futures = {
+                pool.submit(evaluate_point, codec, images[i][1], qualities[j], ms_ssim=options.ms_ssim): (i, j)
+                for i, j in jobs
+            }
+            for future, (i, j) in futures.items():
+                grid[i][j] = future.result()
+                advance()
+    return grid  # type: ignore[return-value]
+
+
+def evaluate_images(
+    codecs: Sequence[ImageCodec],
+    images: Sequence[tuple[str, np.ndarray]],
+    *,
+    dataset: str,
+    options: EvalOptions = EvalOptions(),
+    dataset_dir: str = "",
+) -> EvaluationResults:
+    """Evaluate each codec on ``images`` ((name, RGB array) pairs); a tqdm bar shows progress.
+
+    Raises CodecUnavailableError before any work if a codec cannot run here.
+    """
+    if not images:
+        raise ImageInputError("no images to evaluate")
+    missing = [f"{c.label} ({c.unavailable_reason()})" for c in codecs if not c.available()]
+    if missing:
+        raise CodecUnavailableError("not available here: " + "; ".join(missing))
+    started = time.perf_counter()
+    entries: list[CodecResults] = []
+    notes: list[str] = []
+    if options.workers > 1:
+        notes.append(f"{options.workers} worker processes: times were measured under parallel load")
+    arrays = [img for _, img in images]
+    with tqdm(total=0, desc="eval", unit="pt", disable=not options.progress) as bar:
+        for codec in codecs:
+            codec_start = time.perf_counter()
+            qualities, plan = _plan(codec, arrays, options)
+            if plan is not None and plan.note:
+                notes.append(plan.note)
+            bar.total += len(qualities) * len(images)
+            bar.set_postfix_str(codec.label)
+            grid = _run_points(codec, images, qualities, options, lambda: bar.update(1))
+            description = codec.describe()
+            entries.append(
+                CodecResults.from_images(
+                    name=codec.name, label=codec.label, kind=codec.kind, description=description.text(),
+                    library=description.library, version=description.version, settings=description.settings,
+                    qualities=qualities, native=[codec.native_parameter(q) for q in qualities],
+                    images=[
+                        ImageResult(name, img.shape[0], img.shape[1], tuple(points))
+                        for (name, img), points in zip(images, grid, strict=True)
+                    ],
+                    wall_seconds=time.perf_counter() - codec_start,
+                )
+            )
+    return EvaluationResults(
+        dataset=dataset,
+        codecs=tuple(entries),
+        image_names=tuple(name for name, _ in images),
+        dataset_dir=dataset_dir,
+        wall_seconds=time.perf_counter() - started,
+        notes=tuple(notes),
+    )
+
+
+def evaluate_dataset(
+    codecs: Sequence[ImageCodec],
+    directory: str | Path,
+    *,
+    limit: int | None = None,
+    options: EvalOptions = EvalOptions(),
+) -> EvaluationResults:
+    """Evaluate codecs on the images of a directory (the first ``limit`` by name)."""
+    directory = Path(directory)
+    images = load_images(list_images(directory, limit))
+    return evaluate_images(
+        codecs, images, dataset=directory.resolve().name, options=options, dataset_dir=str(directory.resolve())
+    )
+
+
+def image_curve(
+    codec: ImageCodec,
+    image: np.ndarray,
+    *,
+    name: str = "image",
+    points: int = 6,
+    bpp_range: tuple[float, float] = DEFAULT_BPP_RANGE,
+    progress: bool = False,
+) -> CodecResults:
+    """A codec's curve on one image (the sweep probes that image itself), e.g. for the app.
+
+    Compare it with published dataset averages only as an indication, and say so.
+    """
+    options = EvalOptions(points=points, bpp_range=bpp_range, probe_images=1,
+                          probe_side=max(image.shape[:2]), progress=progress)
+    return evaluate_images([codec], [(name, image)], dataset=name, options=options).codecs[0]

@@ -1,0 +1,146 @@
+"""Latent representation overfitting (LOF): tune one image's latent at encode time.
+
+Starting from y = g_a(x), the latent itself is optimised for R + lambda * D of this image with
+the decoder and the probability model frozen (Adam on y; additive uniform noise as the
+quantisation proxy for the rate, straight-through rounding for the distortion). Because the
+proxy is not the real thing, the search decides on the *true* cost: at checkpoints the
+iterate is really quantised and entropy-coded (integer MSP model, real bits) and really
+reconstructed, and the best iterate wins; with ``greedy`` the step size is searched too
+(a second run at half the step size from the best iterate, kept only if it lowers the true
+cost). The decoder never knows LOF happened.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from codec.entropy_models.msp import msp_rate
+from codec.errors import EncodeCancelled
+from codec.models.msp_codec import MSPCodecModel
+from codec.profiles import Profile
+from codec.types import Progress
+
+__all__ = ["LOFResult", "TrueCost", "overfit_latent", "true_cost"]
+
+
+@dataclass(frozen=True)
+class TrueCost:
+    bits: float
+    mse: float  # on the 8-bit scale, unpadded image
+    cost: float  # bits / pixel + lambda * MSE
+
+
+@dataclass(frozen=True)
+class LOFResult:
+    latent: torch.Tensor
+    iterations: int
+    initial: TrueCost
+    final: TrueCost
+    trajectory: tuple[tuple[int, float, float], ...]  # (iteration, estimated bpp, PSNR)
+
+
+@torch.no_grad()
+def true_cost(model: MSPCodecModel, x: torch.Tensor, y: torch.Tensor, quality: float, profile: Profile, height: int, width: int) -> TrueCost:
+    """Real RD cost of latent ``y``: real rounding, real entropy coding, real reconstruction."""
+    _, _, lam = model.rate_point(quality)
+    code = model.compress_latent(y, profile.schedule)
+    bits = 8.0 * sum(len(s) for s in code.segments)
+    x_hat = model.synthesise(code.y_hat, quality)[..., :height, :width].clamp(0, 1)
+    x_hat = torch.round(x_hat * 255.0)
+    mse = float(F.mse_loss(x_hat, torch.round(x[..., :height, :width] * 255.0)))
+    return TrueCost(bits=bits, mse=mse, cost=bits / (height * width) + lam * mse)
+
+
+def _run(
+    model: MSPCodecModel,
+    x: torch.Tensor,
+    y_start: torch.Tensor,
+    quality: float,
+    profile: Profile,
+    height: int,
+    width: int,
+    iterations: int,
+    learning_rate: float,
+    checkpoints: set[int],
+    progress: Callable[[Progress], None],
+    cancel: Callable[[], bool] | None,
+    it_offset: int,
+    total: int,
+    trajectory: list,
+) -> list[tuple[TrueCost, torch.Tensor]]:
+    gain, inv_gain, lam = model.rate_point(quality)
+    inv = inv_gain.detach().view(1, -1, 1, 1)
+    a = profile.schedule.alignment
+    _, c, hv, wv = y_start.shape
+    pad = (0, -(-wv // a) * a - wv, 0, -(-hv // a) * a - hv)
+    target = x[..., :height, :width]
+    y = y_start.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([y], lr=learning_rate)
+    found = []
+    gen = torch.Generator(device=y.device).manual_seed(1234)
+    for it in range(1, iterations + 1):
+        if cancel is not None and cancel():
+            raise EncodeCancelled("encode cancelled during latent overfitting")
+        with torch.enable_grad():
+            noise = torch.rand(y.shape, generator=gen, device=y.device) - 0.5
+            rate = msp_rate(model.backbone, model.factorized.likelihood, F.pad(y + noise, pad), profile.schedule)
+            y_ste = y + (torch.round(y) - y).detach()
+            x_hat = model.g_s(y_ste * inv)[..., :height, :width]
+            mse = F.mse_loss(x_hat, target)
+            bpp = rate.total_bits.sum() / (height * width)
+            loss = bpp + lam * 255.0**2 * mse
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        psnr = 10 * math.log10(1.0 / max(float(mse), 1e-12))
+        trajectory.append((it + it_offset, float(bpp), psnr))
+        progress(Progress("lof", it + it_offset, total, estimated_bpp=float(bpp), psnr=psnr))
+        if it in checkpoints:
+            yd = y.detach().clone()
+            found.append((true_cost(model, x, yd, quality, profile, height, width), yd))
+    return found
+
+
+def overfit_latent(
+    model: MSPCodecModel,
+    x: torch.Tensor,
+    y0: torch.Tensor,
+    quality: float,
+    profile: Profile,
+    height: int,
+    width: int,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> LOFResult:
+    """Return the latent with the lowest true RD cost found (never worse than ``y0``).
+
+    Cancellation raises :class:`EncodeCancelled` within one iteration (no partial result:
+    the caller simply has no bitstream). Deterministic: fixed noise seed.
+    """
+    report = progress or (lambda _p: None)
+    n = profile.lof_iterations
+    for p in model.parameters():
+        p.requires_grad_(False)
+    try:
+        checkpoints = {max(1, n // 4), n // 2, (3 * n) // 4, n} - {0}
+        total = n + (n // 2 if profile.greedy else 0)
+        initial = true_cost(model, x, y0, quality, profile, height, width)
+        candidates = [(initial, y0)]
+        trajectory: list[tuple[int, float, float]] = []
+        candidates += _run(model, x, y0, quality, profile, height, width, n, profile.lof_learning_rate, checkpoints, report, cancel, 0, total, trajectory)
+        best_cost, best_y = min(candidates, key=lambda cy: cy[0].cost)
+        if profile.greedy and best_y is not y0:
+            # Step-size search: refine the best iterate with half the step; keep it only if better.
+            m = n // 2
+            refine = _run(model, x, best_y, quality, profile, height, width, m, profile.lof_learning_rate / 2, {max(1, m // 2), m}, report, cancel, n, total, trajectory)
+            best_cost, best_y = min([(best_cost, best_y), *refine], key=lambda cy: cy[0].cost)
+        iterations = len(trajectory)
+    finally:
+        for p in model.parameters():
+            p.requires_grad_(True)
+    return LOFResult(latent=best_y, iterations=iterations, initial=initial, final=best_cost, trajectory=tuple(trajectory))

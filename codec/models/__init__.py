@@ -1,0 +1,1 @@
+"""Neural networks of the codec: transforms and the full MSP codec model."""

@@ -1,0 +1,225 @@
+"""The complete MSP codec model: transforms, variable-rate gains and the MSP entropy model.
+
+One set of weights covers the whole quality range: ``quality`` in [0, 1] picks a point on
+the learned gain curve (per-channel gain before quantisation, inverse gain after, log-linearly
+interpolated between the training lambdas), so the latent is coarser or finer while the
+transforms and the probability model stay the same.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from codec.entropy_models.coder import SegmentDecoder, SegmentEncoder
+from codec.entropy_models.factorized import FACTORIZED_LIMIT, FactorizedDensity
+from codec.entropy_models.gaussian import SYMBOL_LIMIT, symbol_bits
+from codec.entropy_models.msp import IntegerBackbone, MSPBackbone, MSPRate, StepRequest, decimate, msp_rate, run_progressive
+from codec.entropy_models.schedule import MSPSchedule
+from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform
+
+__all__ = ["ModelConfig", "MSPCodecModel", "TrainOutput", "LatentCode"]
+
+DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture hyper-parameters, stored next to the weights."""
+
+    transform_width: int = 64
+    latent_channels: int = 96
+    msp_features: int = 64
+    msp_depth: int = 2
+    lambdas: tuple[float, ...] = field(default=DEFAULT_LAMBDAS)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        data = dict(data)
+        data["lambdas"] = tuple(data.get("lambdas", DEFAULT_LAMBDAS))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TrainOutput:
+    x_hat: torch.Tensor
+    rate: MSPRate
+    lam: float
+
+
+@dataclass(frozen=True)
+class LatentCode:
+    """Entropy-coded latent: one segment for the coarsest scale, one per progressive scale."""
+
+    segments: tuple[bytes, ...]
+    y_hat: torch.Tensor  # (1, C, h, w) unpadded, exactly what the decoder reconstructs
+    estimated_bits: float
+
+
+class MSPCodecModel(nn.Module):
+    def __init__(self, config: ModelConfig = ModelConfig()) -> None:
+        super().__init__()
+        self.config = config
+        n_levels = len(config.lambdas)
+        c = config.latent_channels
+        self.g_a = AnalysisTransform(config.transform_width, c)
+        self.g_s = SynthesisTransform(config.transform_width, c)
+        # Initial gains follow sqrt(lambda): finer quantisation where distortion weighs more.
+        lam = torch.tensor(config.lambdas, dtype=torch.float32)
+        init = 0.5 * torch.log(lam / lam[n_levels // 2])
+        self.log_gain = nn.Parameter(init.view(-1, 1).repeat(1, c))
+        self.log_inv_gain = nn.Parameter(-init.view(-1, 1).repeat(1, c))
+        self.backbone = MSPBackbone(c, config.msp_features, config.msp_depth)
+        self.factorized = FactorizedDensity(c)
+        self._integer_backbone: IntegerBackbone | None = None
+
+    # ------------------------------------------------------------------ variable rate
+    def rate_point(self, quality: float) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """(gain, inverse gain, lambda) at ``quality`` in [0, 1]."""
+        q = min(max(float(quality), 0.0), 1.0)
+        t = q * (len(self.config.lambdas) - 1)
+        lo = min(int(math.floor(t)), len(self.config.lambdas) - 2) if len(self.config.lambdas) > 1 else 0
+        a = t - lo
+        hi = min(lo + 1, len(self.config.lambdas) - 1)
+        log_gain = (1 - a) * self.log_gain[lo] + a * self.log_gain[hi]
+        log_inv = (1 - a) * self.log_inv_gain[lo] + a * self.log_inv_gain[hi]
+        lam = math.exp((1 - a) * math.log(self.config.lambdas[lo]) + a * math.log(self.config.lambdas[hi]))
+        return torch.exp(log_gain), torch.exp(log_inv), lam
+
+    @property
+    def latent_channels(self) -> int:
+        return self.config.latent_channels
+
+    # ------------------------------------------------------------------ training
+    def forward_train(self, x: torch.Tensor, quality: float, schedule: MSPSchedule) -> TrainOutput:
+        """x in [0, 1], (B, 3, H, W) with H, W multiples of 8 * 2**scales."""
+        gain, inv_gain, lam = self.rate_point(quality)
+        y = self.g_a(x).float() * gain.view(1, -1, 1, 1)
+        y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
+        rate = msp_rate(self.backbone, self.factorized.likelihood, y_noisy, schedule)
+        y_ste = y + (torch.round(y) - y).detach()
+        x_hat = self.g_s(y_ste * inv_gain.view(1, -1, 1, 1))
+        return TrainOutput(x_hat=x_hat, rate=rate, lam=lam)
+
+    # ------------------------------------------------------------------ coding
+    def integer_backbone(self) -> IntegerBackbone:
+        """Fixed-point twin of the backbone, built once per weights (call after loading)."""
+        if self._integer_backbone is None:
+            self._integer_backbone = IntegerBackbone(self.backbone).to(self.log_gain.device)
+        return self._integer_backbone
+
+    def invalidate_coding_cache(self) -> None:
+        self._integer_backbone = None
+
+    @torch.no_grad()
+    def analyse(self, x: torch.Tensor, quality: float) -> torch.Tensor:
+        """Padded image in [0, 1] (1, 3, 8h, 8w) -> gained latent (1, C, h, w), float32."""
+        gain, _, _ = self.rate_point(quality)
+        return self.g_a(x).float() * gain.view(1, -1, 1, 1)
+
+    def synthesise(self, y_hat: torch.Tensor, quality: float) -> torch.Tensor:
+        _, inv_gain, _ = self.rate_point(quality)
+        return self.g_s(y_hat.float() * inv_gain.view(1, -1, 1, 1).to(y_hat.device))
+
+    @torch.no_grad()
+    def compress_latent(
+        self,
+        y: torch.Tensor,
+        schedule: MSPSchedule,
+        on_step: Callable[[int], None] | None = None,
+    ) -> LatentCode:
+        """Quantise and entropy-code a latent (1, C, h, w); returns segments and y_hat."""
+        device = y.device
+        _, c, hv, wv = y.shape
+        y_pad, coarse_valid = _pad_latent(y.double(), schedule)
+        scales = decimate(y_pad, schedule.scales)
+        coarsest = scales[-1]
+        sym_c = torch.clamp(torch.round(coarsest), -FACTORIZED_LIMIT, FACTORIZED_LIMIT)
+        sym_c = torch.where(coarse_valid, sym_c, torch.zeros_like(sym_c))
+        coarse_enc = SegmentEncoder()
+        coarse_syms, coarse_probs = self._coarsest_rows(sym_c, coarse_valid)
+        coarse_enc.encode_categorical(coarse_syms, coarse_probs)
+        bits = float(-np.log2(coarse_probs[np.arange(coarse_syms.size), coarse_syms + FACTORIZED_LIMIT]).sum())
+
+        encoders = {s: SegmentEncoder() for s in range(schedule.scales)}
+        targets = {s: F.pixel_unshuffle(scales[s], 2) for s in range(schedule.scales)}
+
+        def code_step(req: StepRequest) -> torch.Tensor:
+            nonlocal bits
+            y_vals = targets[req.scale][req.index].cpu().numpy()
+            symbols = np.clip(np.round(y_vals - req.means), -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
+            encoders[req.scale].encode_gaussian(symbols, req.scale_indices)
+            bits += symbol_bits(symbols, req.scale_indices)
+            return torch.from_numpy(symbols.astype(np.float64) + req.means)
+
+        y_hat = run_progressive(
+            self.integer_backbone(), sym_c, tuple(y_pad.shape[1:]), (hv, wv), schedule, code_step, device, on_step
+        )
+        segments = (coarse_enc.finish(), *(encoders[s].finish() for s in range(schedule.scales - 1, -1, -1)))
+        return LatentCode(segments=segments, y_hat=y_hat[..., :hv, :wv].float(), estimated_bits=bits)
+
+    @torch.no_grad()
+    def decompress_latent(
+        self,
+        segments: tuple[bytes, ...],
+        latent_size: tuple[int, int],
+        schedule: MSPSchedule,
+        device: torch.device,
+        on_step: Callable[[int], None] | None = None,
+    ) -> torch.Tensor:
+        """Inverse of :meth:`compress_latent` (segments must already be checksum-verified)."""
+        hv, wv = latent_size
+        c = self.latent_channels
+        a = schedule.alignment
+        h, w = -(-hv // a) * a, -(-wv // a) * a
+        coarse_valid = _coarse_valid(hv, wv, h, w, schedule, c, device)
+        sym_c = torch.zeros(coarse_valid.shape, dtype=torch.float64, device=device)
+        _, probs = self._coarsest_rows(sym_c, coarse_valid)
+        decoded = SegmentDecoder(segments[0]).decode_categorical(probs)
+        sym_c[coarse_valid] = torch.from_numpy(decoded.astype(np.float64)).to(device)
+        decoders = {s: SegmentDecoder(segments[schedule.scales - s]) for s in range(schedule.scales)}
+
+        def code_step(req: StepRequest) -> torch.Tensor:
+            symbols = decoders[req.scale].decode_gaussian(req.scale_indices)
+            return torch.from_numpy(symbols.astype(np.float64) + req.means)
+
+        y_hat = run_progressive(self.integer_backbone(), sym_c, (c, h, w), (hv, wv), schedule, code_step, device, on_step)
+        return y_hat[..., :hv, :wv].float()
+
+    def _coarsest_rows(self, sym_c: torch.Tensor, valid: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Valid coarsest symbols in coding order (channel-major, raster) with their pmf rows."""
+        tables = self.factorized.tables()
+        channel_of = torch.arange(sym_c.shape[1], device=sym_c.device).view(1, -1, 1, 1).expand_as(sym_c)
+        chans = channel_of[valid].cpu().numpy()
+        syms = sym_c[valid].cpu().numpy().astype(np.int32)
+        return syms, tables[chans]
+
+
+def _pad_latent(y: torch.Tensor, schedule: MSPSchedule) -> tuple[torch.Tensor, torch.Tensor]:
+    _, c, hv, wv = y.shape
+    a = schedule.alignment
+    h, w = -(-hv // a) * a, -(-wv // a) * a
+    y_pad = F.pad(y, (0, w - wv, 0, h - hv))
+    return y_pad, _coarse_valid(hv, wv, h, w, schedule, c, y.device)
+
+
+def _coarse_valid(hv: int, wv: int, h: int, w: int, schedule: MSPSchedule, c: int, device: torch.device) -> torch.Tensor:
+    stride = schedule.alignment
+    rows = torch.arange(h // stride, device=device) * stride + stride - 1
+    cols = torch.arange(w // stride, device=device) * stride + stride - 1
+    valid = (rows < hv).view(-1, 1) & (cols < wv).view(1, -1)
+    return valid.view(1, 1, *valid.shape).expand(1, c, *valid.shape)
+
+
+def image_padding(height: int, width: int) -> tuple[int, int]:
+    """Padded image size: the next multiple of the transforms' downsampling."""
+    return -(-height // DOWNSAMPLING) * DOWNSAMPLING, -(-width // DOWNSAMPLING) * DOWNSAMPLING

@@ -1,0 +1,62 @@
+"""Predefined profiles, loaded from the declarative table ``profiles.toml``.
+
+Profiles differ only in data: the MSP decoding schedule (decode complexity) and the encoder's
+latent-overfitting effort. Adding a profile means adding a table entry, never a code branch.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+
+from codec.entropy_models.schedule import MSPSchedule
+from codec.errors import ProfileError
+
+__all__ = ["Profile", "load_profiles", "get_profile", "DEFAULT_PROFILE", "PROFILE_NAMES"]
+
+DEFAULT_PROFILE = "balanced"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    schedule: MSPSchedule
+    lof_iterations: int
+    lof_learning_rate: float
+    greedy: bool
+
+    def steps(self, latent_channels: int) -> int:
+        return self.schedule.steps(latent_channels)
+
+
+@functools.cache
+def load_profiles() -> dict[str, Profile]:
+    table = tomllib.loads(resources.files("codec").joinpath("profiles.toml").read_text(encoding="utf-8"))
+    profiles = {}
+    for name, entry in table.items():
+        profiles[name] = Profile(
+            name=name,
+            description=entry["description"],
+            schedule=MSPSchedule(
+                scales=int(entry["scales"]),
+                spatial=str(entry["spatial"]),
+                channel_splits=tuple(int(c) for c in entry["channel_splits"]),
+            ),
+            lof_iterations=int(entry.get("lof_iterations", 0)),
+            lof_learning_rate=float(entry.get("lof_learning_rate", 0.02)),
+            greedy=bool(entry.get("greedy", False)),
+        )
+    return profiles
+
+
+PROFILE_NAMES: tuple[str, ...] = tuple(load_profiles())
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return load_profiles()[name]
+    except KeyError:
+        raise ProfileError(f"unknown profile {name!r}; choose one of {', '.join(PROFILE_NAMES)}") from None

@@ -1,0 +1,1 @@
+"""Training of the MSP codec: data pipeline, loop, checkpoints, export."""

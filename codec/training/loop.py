@@ -1,0 +1,245 @@
+"""The training loop: rate-distortion loss over a sampled lambda, checkpoints, exact resume.
+
+One model covers every quality: each batch draws a quality in [0, 1] (so a lambda on the
+log-linear curve between the configured lambdas) and an MSP schedule among the profiles', so
+the shared backbone learns every schedule it will be asked to decode with.
+
+Runs on CPU (bf16 autocast + channels_last for the transforms, the entropy model in fp32),
+on CUDA (bf16 autocast), and under ``torchrun`` with DistributedDataParallel (gloo on CPU,
+nccl on CUDA).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from codec.models.msp_codec import ModelConfig, MSPCodecModel
+from codec.profiles import load_profiles
+from codec.training.data import TrainingImages, split_paths
+
+__all__ = ["TrainConfig", "TrainReport", "train", "rd_loss", "load_checkpoint_model"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data_dir: str
+    run_dir: str
+    steps: int = 10000
+    batch_size: int = 16
+    crop_size: int = 128
+    learning_rate: float = 2e-4
+    final_learning_rate: float = 1e-5
+    warmup_steps: int = 200
+    checkpoint_every: int = 200
+    validate_every: int = 500
+    seed: int = 0
+    init_weights: str | None = None  # exported weights to start from (fresh optimiser)
+    max_images: int | None = None
+    threads: int | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    steps_done: int
+    last_loss: float
+    losses: tuple[float, ...]
+    seconds: float
+    validation: dict | None
+
+
+def rd_loss(x: torch.Tensor, model_out, num_pixels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(loss, bpp, mse) with loss = bpp + lambda * 255^2 * MSE, per CompressAI."""
+    bpp = model_out.rate.total_bits.mean() / num_pixels
+    mse = F.mse_loss(model_out.x_hat.float(), x)
+    return bpp + model_out.lam * 255.0**2 * mse, bpp, mse
+
+
+def _lr_at(cfg: TrainConfig, step: int) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.learning_rate * (step + 1) / cfg.warmup_steps
+    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps))
+    return cfg.final_learning_rate + 0.5 * (cfg.learning_rate - cfg.final_learning_rate) * (1 + math.cos(math.pi * progress))
+
+
+def _autocast(device: torch.device):
+    if device.type in ("cpu", "cuda"):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+class _Wrapper(nn.Module):
+    """Gives DDP a forward() whose transforms run under bf16 autocast, the MSP in fp32."""
+
+    def __init__(self, model: MSPCodecModel, device: torch.device) -> None:
+        super().__init__()
+        self.model = model
+        self.device = device
+
+    def forward(self, x: torch.Tensor, quality: float, schedule):
+        m = self.model
+        gain, inv_gain, lam = m.rate_point(quality)
+        with _autocast(self.device):
+            y = m.g_a(x)
+        y = y.float() * gain.view(1, -1, 1, 1)
+        y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
+        from codec.entropy_models.msp import msp_rate
+
+        rate = msp_rate(m.backbone, m.factorized.likelihood, y_noisy, schedule)
+        y_ste = y + (torch.round(y) - y).detach()
+        with _autocast(self.device):
+            x_hat = m.g_s((y_ste * inv_gain.view(1, -1, 1, 1)).contiguous(memory_format=torch.channels_last))
+        from codec.models.msp_codec import TrainOutput
+
+        return TrainOutput(x_hat=x_hat.float(), rate=rate, lam=lam)
+
+
+def _save_atomic(obj, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint_model(path: str | Path) -> MSPCodecModel:
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    model = MSPCodecModel(ModelConfig.from_dict(ckpt["model_config"]))
+    model.load_state_dict(ckpt["model"])
+    return model
+
+
+@torch.no_grad()
+def validate(model: MSPCodecModel, images: torch.Tensor, qualities=(0.0, 0.5, 1.0)) -> dict:
+    """Mean loss / bpp / PSNR (estimated rates) on fixed validation crops."""
+    model.eval()
+    schedules = [p.schedule for p in load_profiles().values()]
+    out = {}
+    for q in qualities:
+        res = model.forward_train(images, q, schedules[0])
+        loss, bpp, mse = rd_loss(images, res, images.shape[-1] * images.shape[-2])
+        out[f"q{q:.2f}"] = {"loss": float(loss), "bpp": float(bpp), "psnr": float(10 * torch.log10(1 / mse))}
+    model.train()
+    return out
+
+
+def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool = True) -> TrainReport:
+    distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
+    rank = 0
+    if distributed:
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+        rank = dist.get_rank()
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    run_dir = Path(cfg.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / "checkpoint.pt"
+
+    torch.manual_seed(cfg.seed + rank)
+    model = MSPCodecModel(cfg.model)
+    if cfg.init_weights:
+        from codec.zoo import load_weights_into
+
+        load_weights_into(model, cfg.init_weights)
+    model.to(device)
+    model.g_a.to(memory_format=torch.channels_last)
+    model.g_s.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    step = 0
+    rng = np.random.default_rng(cfg.seed + 1000 * rank)
+    losses: list[float] = []
+    if ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        step = ckpt["step"]
+        if rank == 0:
+            rng.bit_generator.state = ckpt["numpy_rng"]
+            torch.set_rng_state(ckpt["torch_rng"])
+        else:  # other ranks only need streams of their own
+            rng = np.random.default_rng([cfg.seed, rank, step])
+        losses = list(ckpt.get("losses", []))
+        log(f"resumed from {ckpt_path} at step {step}")
+
+    wrapper = _Wrapper(model, device)
+    net: nn.Module = nn.parallel.DistributedDataParallel(wrapper) if distributed else wrapper
+
+    train_paths, val_paths = split_paths(Path(cfg.data_dir))
+    if cfg.max_images:
+        train_paths = train_paths[: cfg.max_images]
+        val_paths = val_paths[: max(1, cfg.max_images // 8)]
+    images = TrainingImages.load(train_paths, cfg.crop_size)
+    val_images = TrainingImages.load(val_paths, cfg.crop_size) if val_paths else None
+    val_batch = val_images.center_crops(cfg.crop_size).to(device) if val_images else None
+    schedules = [p.schedule for p in load_profiles().values()]
+    num_pixels = cfg.crop_size**2
+    log(f"training on {len(images.arrays)} images ({len(val_paths)} held out), device {device}, step {step}/{cfg.steps}")
+
+    bar = None
+    if progress and rank == 0:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, unit="step", dynamic_ncols=True)
+    start = time.perf_counter()
+    validation = None
+    model.train()
+    while step < cfg.steps:
+        x = images.random_batch(rng, cfg.batch_size, cfg.crop_size).to(device).contiguous(memory_format=torch.channels_last)
+        quality = float(rng.uniform(0.0, 1.0))
+        schedule = schedules[int(rng.integers(len(schedules)))]
+        for group in optimizer.param_groups:
+            group["lr"] = _lr_at(cfg, step)
+        out = net(x, quality, schedule)
+        loss, bpp, mse = rd_loss(x, out, num_pixels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        step += 1
+        losses.append(float(loss))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(loss):.3f}", bpp=f"{float(bpp):.3f}", psnr=f"{float(10 * torch.log10(1 / mse)):.2f}", q=f"{quality:.2f}")
+        if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
+            _save_atomic(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": step,
+                    "numpy_rng": rng.bit_generator.state,
+                    "torch_rng": torch.get_rng_state(),
+                    "losses": losses[-5000:],
+                    "model_config": cfg.model.to_dict(),
+                    "train_config": {k: v for k, v in asdict(cfg).items() if k != "model"},
+                },
+                ckpt_path,
+            )
+        if rank == 0 and val_batch is not None and (step % cfg.validate_every == 0 or step == cfg.steps):
+            validation = validate(model, val_batch)
+            with open(run_dir / "validation.jsonl", "a") as fh:
+                fh.write(json.dumps({"step": step, "seconds": time.perf_counter() - start, **validation}) + "\n")
+            log(f"step {step}: validation {json.dumps(validation)}")
+    if bar is not None:
+        bar.close()
+    if distributed:
+        dist.destroy_process_group()
+    return TrainReport(
+        steps_done=step,
+        last_loss=losses[-1] if losses else float("nan"),
+        losses=tuple(losses),
+        seconds=time.perf_counter() - start,
+        validation=validation,
+    )

@@ -1,0 +1,42 @@
+"""Helpers shared by the window-level tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from app.core.codecs import SideSettings
+from app.core.state import SideName, SideStatus
+from app.settings_store import AppSettings
+from app.widgets.main_window import MainWindow
+
+__all__ = ["make_window", "drop_paths", "wait_done", "FINAL"]
+
+FINAL = (SideStatus.DONE, SideStatus.FAILED, SideStatus.CANCELLED)
+
+
+def make_window(qtbot, settings: AppSettings, a: SideSettings, b: SideSettings, *, sweep: bool = False,
+                auto_match: bool = False, image: Path | None = None) -> MainWindow:
+    settings.set_side(SideName.A, a)
+    settings.set_side(SideName.B, b)
+    settings.auto_match = auto_match
+    window = MainWindow(settings, image=image, open_demo=False, sweep=sweep, pool_threads=2)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def drop_paths(window: MainWindow, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+
+
+def wait_done(qtbot, window: MainWindow, *names: SideName, timeout: int = 30000) -> None:
+    sides = [window.controller.state.side(n) for n in (names or list(SideName))]
+    qtbot.waitUntil(lambda: all(s.status is SideStatus.DONE and s.result is not None for s in sides),
+                    timeout=timeout)

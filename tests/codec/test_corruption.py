@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from codec.api import decode, encode, read_header
+from codec.bitstream import Container, pack, unpack
+from codec.errors import BitstreamError, ModelMismatchError
+
+
+@pytest.fixture(scope="module")
+def bitstream():
+    from tests.codec.conftest import smooth_image
+
+    return encode(smooth_image(40, 56, seed=2), profile="fast", quality=0.5).data
+
+
+def test_every_truncation_is_refused(bitstream):
+    for cut in range(len(bitstream)):
+        with pytest.raises(BitstreamError):
+            decode(bitstream[:cut])
+
+
+def test_every_single_bit_flip_is_detected(bitstream):
+    rng = np.random.default_rng(0)
+    positions = range(len(bitstream)) if len(bitstream) <= 400 else rng.choice(len(bitstream), 400, replace=False)
+    for pos in positions:
+        for bit in (0, 3, 7):
+            corrupt = bytearray(bitstream)
+            corrupt[pos] ^= 1 << bit
+            with pytest.raises(BitstreamError):
+                decode(bytes(corrupt))
+
+
+def test_trailing_bytes_refused(bitstream):
+    with pytest.raises(BitstreamError, match="unexpected bytes"):
+        decode(bitstream + b"\0")
+
+
+def test_wrong_model_is_named(bitstream):
+    c = unpack(bitstream)
+    other = pack(Container("00" * 8, c.profile, c.quality_code, c.height, c.width, c.segments))
+    with pytest.raises(ModelMismatchError, match="written by model 0000000000000000"):
+        decode(other)
+
+
+def test_not_a_bitstream():
+    for junk in (b"", b"\x89PNG\r\n\x1a\n" + b"\0" * 40, b"MSPc", bytes(range(256))):
+        with pytest.raises(BitstreamError):
+            read_header(junk)

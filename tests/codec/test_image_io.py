@@ -1,0 +1,65 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from codec.errors import ImageInputError
+from codec.image_io import load_image, save_png, to_rgb_array
+
+
+def _bytes(im: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def test_grayscale_and_alpha_are_converted():
+    gray = load_image(_bytes(Image.new("L", (5, 4), 77)))
+    assert gray.shape == (4, 5, 3) and (gray == 77).all()
+    rgba = load_image(_bytes(Image.new("RGBA", (3, 2), (0, 0, 0, 0))))
+    assert (rgba == 255).all()  # transparent -> composited on white
+
+
+def test_16_bit_is_scaled():
+    arr = np.full((3, 3), 65535, dtype=np.uint16)
+    img = load_image(_bytes(Image.fromarray(arr)))
+    assert (img == 255).all()
+
+
+def test_exif_orientation_is_applied():
+    im = Image.new("RGB", (6, 2), (10, 20, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees
+    img = load_image(_bytes(im, "JPEG", exif=exif))
+    assert img.shape == (6, 2, 3)
+
+
+def test_bad_inputs_raise_our_error(tmp_path):
+    with pytest.raises(ImageInputError, match="not an image"):
+        load_image(b"hello world")
+    png = _bytes(Image.new("RGB", (64, 64), (1, 2, 3)))
+    with pytest.raises(ImageInputError, match="damaged or truncated"):
+        load_image(png[: len(png) // 2])
+    with pytest.raises(ImageInputError):
+        load_image(tmp_path / "missing.png")
+    with pytest.raises(ImageInputError, match="limit"):
+        to_rgb_array(np.zeros((1, 20000, 3), dtype=np.uint8))
+    with pytest.raises(ImageInputError, match="8-bit"):
+        to_rgb_array(np.zeros((4, 4, 3), dtype=np.float32))
+
+
+def test_huge_image_refused_before_decoding():
+    # A tiny PNG that claims to be 30000 x 30000 pixels.
+    header = _bytes(Image.new("1", (30000, 30000)))
+    with pytest.raises(ImageInputError, match="limit"):
+        load_image(header)
+
+
+def test_save_png_is_atomic_and_refuses_overwrite(tmp_path):
+    path = tmp_path / "out.png"
+    save_png(np.zeros((2, 2, 3), np.uint8), path)
+    with pytest.raises(ImageInputError.__mro__[1]):
+        save_png(np.ones((2, 2, 3), np.uint8), path)
+    assert (np.asarray(Image.open(path)) == 0).all()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]

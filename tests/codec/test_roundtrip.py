@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+import torch
+
+from codec.api import decode, encode, list_profiles, read_header
+from codec.profiles import PROFILE_NAMES, get_profile
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize("size", [(1, 1), (7, 13), (37, 29), (64, 80)])
+def test_decode_reproduces_encoder_reconstruction(profile, size, make_image):
+    image = make_image(*size, seed=size[0])
+    result = encode(image, profile=profile, quality=0.6)
+    decoded = decode(result.data)
+    assert decoded.image.shape == (*size, 3)
+    assert np.array_equal(decoded.image, result.reconstruction)
+    assert result.bpp == pytest.approx(8 * len(result.data) / (size[0] * size[1]))
+    assert decoded.header.profile == profile
+    assert decoded.header.steps == result.steps == get_profile(profile).steps(96)
+
+
+def test_quality_orders_the_rate(make_image):
+    image = make_image(64, 64, seed=3)
+    sizes = [len(encode(image, profile="fast", quality=q).data) for q in (0.0, 0.5, 1.0)]
+    assert sizes[0] < sizes[1] < sizes[2]
+
+
+def test_file_size_matches_estimated_rate(make_image):
+    image = make_image(256, 384, seed=5)
+    result = encode(image, profile="fast", quality=0.5)
+    header_bytes = 35 + 8 * len(read_header(result.data).segment_lengths)
+    payload_bits = 8 * (len(result.data) - header_bytes)
+    estimated_bits = result.estimated_bpp * image.shape[0] * image.shape[1]
+    assert abs(payload_bits - estimated_bits) / estimated_bits < 0.01
+    assert abs(result.bpp - result.estimated_bpp) / result.estimated_bpp < 0.01
+
+
+def test_steps_do_not_depend_on_image_size(make_image):
+    counts = {}
+    for size in [(64, 64), (320, 448)]:
+        seen = []
+        encode(make_image(*size), profile="fast", quality=0.5, progress=lambda p: seen.append(p) if p.stage == "coding" else None)
+        counts[size] = max(p.iteration for p in seen)
+    assert counts[(64, 64)] == counts[(320, 448)] == get_profile("fast").steps(96)
+
+
+def test_profiles_listed_with_steps():
+    names = [p.name for p in list_profiles()]
+    assert names[:3] == ["fast", "balanced", "best"]
+    steps = [p.steps for p in list_profiles()]
+    assert steps == sorted(steps)
+
+
+@pytest.mark.parametrize("enc_threads,dec_threads", [(1, 2), (2, 1)])
+def test_bit_exact_across_thread_counts(enc_threads, dec_threads, make_image):
+    image = make_image(96, 128, seed=11)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(enc_threads)
+        result = encode(image, profile="fast", quality=0.7)
+        torch.set_num_threads(dec_threads)
+        decoded = decode(result.data)
+    finally:
+        torch.set_num_threads(before)
+    # A single wrong mean or scale would derail every later symbol: equal images mean the
+    # probability model agreed exactly on both sides.
+    assert np.abs(decoded.image.astype(int) - result.reconstruction.astype(int)).max() <= 1
+    assert np.mean(decoded.image != result.reconstruction) < 1e-3
