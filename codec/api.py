@@ -7,6 +7,7 @@ torch stays inside. Errors a user can cause are :class:`codec.errors.CodecError`
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -107,17 +108,24 @@ def encode(
     device: str = "cpu",
     progress: ProgressCallback | None = None,
     cancel: CancelCallback | None = None,
+    lof_iterations: int | None = None,
 ) -> EncodeResult:
     """Compress an image (HxWx3 uint8 array, PIL image, or path) into .msp bytes.
 
     ``quality`` runs from 0.0 (smallest files) to 1.0 (best quality). ``progress`` is called
     from this thread; ``cancel`` is polled between steps and makes the encoder raise
     :class:`EncodeCancelled`. The returned reconstruction is exactly what :func:`decode`
-    gives for the returned bytes on the same device.
+    gives for the returned bytes on the same device. ``lof_iterations`` overrides the
+    profile's latent-overfitting budget (0 disables it; quick previews, tests); the bitstream
+    and its decoding do not depend on it.
     """
     if not isinstance(quality, (int, float)) or not 0.0 <= float(quality) <= 1.0:
         raise ProfileError(f"quality must be a number from 0.0 to 1.0, not {quality!r}")
     prof = get_profile(profile)
+    if lof_iterations is not None:
+        if lof_iterations < 0:
+            raise ProfileError("lof_iterations must be >= 0")
+        prof = dataclasses.replace(prof, lof_iterations=int(lof_iterations))
     dev = _resolve_device(device)
     array = to_rgb_array(image)
     start = time.perf_counter()

@@ -73,7 +73,9 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
         except ImageInputError:
             raise
         except Image.DecompressionBombError:
-            raise ImageInputError(f"{name} is too large to decode safely") from None
+            raise ImageInputError(
+                f"{name} is too large to decode safely; the limit is {MAX_SIDE} px per side and {MAX_PIXELS / 1e6:.0f} Mpx"
+            ) from None
         except UnidentifiedImageError:
             raise ImageInputError(f"{name} is not an image file Pillow can read") from None
         except (OSError, ValueError, SyntaxError) as exc:

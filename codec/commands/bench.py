@@ -47,7 +47,43 @@ def _bench(args: argparse.Namespace) -> int:
             f"{name:<10} {result.steps:>5} {statistics.median(enc_times):>9.3f} {statistics.median(dec_times):>9.3f} "
             f"{result.bpp:>7.4f} {psnr:>6.2f}"
         )
+    if args.serial:
+        _bench_serial(image, profiles, args)
     return 0
+
+
+def _decode_seconds(image, profile: str, device: str, repeat: int) -> float:
+    from codec.api import decode, encode
+
+    data = encode(image, profile=profile, quality=0.5, device=device, lof_iterations=0).data
+    decode(data, device=device)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        decode(data, device=device)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _bench_serial(image, profiles: list[str], args: argparse.Namespace) -> None:
+    """The paper's speed claim: serial context model vs MSP decode, at two image sizes."""
+    import numpy as np
+    from PIL import Image
+
+    from codec.models.serial_context import SerialContextModel
+
+    serial = SerialContextModel()
+    big = np.asarray(Image.fromarray(image).resize((2048, 1365), Image.Resampling.BICUBIC))
+    print()
+    print("decode time: serial context model (Minnen 2018-style, 5x5 masked context, 1/16 latent, M=192)")
+    print(f"{'image':<12} {'serial steps':>12} {'serial s':>9} " + " ".join(f"{p + ' s':>11} {'ratio':>6}" for p in profiles))
+    for label, img in (("%dx%d" % (image.shape[1], image.shape[0]), image), ("2048x1365", big)):
+        timing = serial.time_roundtrip(*img.shape[:2])
+        cells = []
+        for name in profiles:
+            msp_s = _decode_seconds(img, name, args.device, max(1, args.repeat))
+            cells.append(f"{msp_s:>11.3f} {timing.decode_seconds / msp_s:>5.1f}x")
+        print(f"{label:<12} {timing.sequential_steps:>12} {timing.decode_seconds:>9.3f} " + " ".join(cells))
 
 
 def register(subparsers) -> None:
@@ -58,4 +94,5 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--serial", action="store_true", help="also time a serial context-model decoder (Kodak size and 2K)")
     p.set_defaults(func=_bench)

@@ -212,8 +212,12 @@ def run_progressive(
     code_step: Callable[[StepRequest], torch.Tensor],
     device: torch.device,
     on_step: Callable[[int], None] | None = None,
+    means_out: list | None = None,
 ) -> torch.Tensor:
     """Run the progressive steps shared by encoder and decoder; returns the full y_hat.
+
+    If ``means_out`` is a list, the predicted mean of every element (zero for the coarsest
+    scale) is appended to it as one (1, C, H, W) tensor: the encoder's greedy search uses it.
 
     ``coarsest`` is the decoded coarsest scale (1, C, H/2^S, W/2^S); ``latent_shape`` (C, H, W)
     is padded to the schedule's alignment and ``valid`` gives the unpadded latent size: padded
@@ -225,6 +229,7 @@ def run_progressive(
     hv, wv = valid
     feats = backbone.in_proj.weight_int.shape[0]
     current = coarsest.to(device=device, dtype=torch.float64)
+    current_means = torch.zeros_like(current)
     ctx = None
     groups = schedule.channel_groups(c)
     step = 0
@@ -240,6 +245,7 @@ def run_progressive(
 
         values = current.repeat_interleave(4, dim=1)  # unknown elements hold the coarser value
         values = torch.where(valid_s2d.repeat(1, c, 1, 1), values, torch.zeros_like(values))
+        means_s2d = current_means.repeat_interleave(4, dim=1) if means_out is not None else None
         mask = torch.zeros(1, backbone_mask_channels(c), hc, wc, dtype=torch.float64, device=device)
         mask[:, KNOWN_SUBPOSITION::4] = ACT_SCALE
         invalid = ~valid_s2d  # (1, 4, Hc, Wc)
@@ -263,12 +269,18 @@ def run_progressive(
                 scale_idx = log_scale_to_index(log_scale_int[index] / ACT_SCALE).cpu().numpy()
                 y_hat = code_step(StepRequest(scale=s, means=means, scale_indices=scale_idx, index=index))
                 values[index] = y_hat.to(device=device, dtype=torch.float64)
+                if means_s2d is not None:
+                    means_s2d[index] = mean_int[index] / ACT_SCALE
                 mrows = _mask_rows(c, p, c0, c1)
                 mask[:, mrows] = torch.where(spatial.expand(1, len(mrows), hc, wc), ACT_SCALE, mask[:, mrows])
                 step += 1
                 if on_step is not None:
                     on_step(step)
         current = F.pixel_shuffle(values, 2)
+        if means_s2d is not None:
+            current_means = F.pixel_shuffle(means_s2d, 2)
+    if means_out is not None:
+        means_out.append(current_means)
     return current
 
 

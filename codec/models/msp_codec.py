@@ -22,9 +22,15 @@ from codec.entropy_models.factorized import FACTORIZED_LIMIT, FactorizedDensity
 from codec.entropy_models.gaussian import SYMBOL_LIMIT, symbol_bits
 from codec.entropy_models.msp import IntegerBackbone, MSPBackbone, MSPRate, StepRequest, decimate, msp_rate, run_progressive
 from codec.entropy_models.schedule import MSPSchedule
+from codec.models.tiling import run_tiled
 from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform
 
 __all__ = ["ModelConfig", "MSPCodecModel", "TrainOutput", "LatentCode"]
+
+# Transforms run on tiles of this many pixels (plus an overlap wider than their receptive
+# field), so memory stays bounded for huge images and smaller images run in one piece.
+TILE_PIXELS = 1024
+TILE_MARGIN_PIXELS = 64
 
 DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483)
 
@@ -63,6 +69,7 @@ class LatentCode:
     segments: tuple[bytes, ...]
     y_hat: torch.Tensor  # (1, C, h, w) unpadded, exactly what the decoder reconstructs
     estimated_bits: float
+    means: torch.Tensor | None = None  # predicted means (1, C, h, w), when asked for
 
 
 class MSPCodecModel(nn.Module):
@@ -124,11 +131,15 @@ class MSPCodecModel(nn.Module):
     def analyse(self, x: torch.Tensor, quality: float) -> torch.Tensor:
         """Padded image in [0, 1] (1, 3, 8h, 8w) -> gained latent (1, C, h, w), float32."""
         gain, _, _ = self.rate_point(quality)
-        return self.g_a(x).float() * gain.view(1, -1, 1, 1)
+        y = run_tiled(self.g_a, x, 1 / DOWNSAMPLING, self.latent_channels, TILE_PIXELS, TILE_MARGIN_PIXELS)
+        return y.float() * gain.view(1, -1, 1, 1)
 
     def synthesise(self, y_hat: torch.Tensor, quality: float) -> torch.Tensor:
+        """Latent -> image; tiled with overlap above TILE_PIXELS so 8K images fit in memory."""
         _, inv_gain, _ = self.rate_point(quality)
-        return self.g_s(y_hat.float() * inv_gain.view(1, -1, 1, 1).to(y_hat.device))
+        y = y_hat.float() * inv_gain.view(1, -1, 1, 1).to(y_hat.device)
+        tile, margin = TILE_PIXELS // DOWNSAMPLING, TILE_MARGIN_PIXELS // DOWNSAMPLING
+        return run_tiled(self.g_s, y, DOWNSAMPLING, 3, tile, margin)
 
     @torch.no_grad()
     def compress_latent(
@@ -136,6 +147,7 @@ class MSPCodecModel(nn.Module):
         y: torch.Tensor,
         schedule: MSPSchedule,
         on_step: Callable[[int], None] | None = None,
+        with_means: bool = False,
     ) -> LatentCode:
         """Quantise and entropy-code a latent (1, C, h, w); returns segments and y_hat."""
         device = y.device
@@ -161,11 +173,17 @@ class MSPCodecModel(nn.Module):
             bits += symbol_bits(symbols, req.scale_indices)
             return torch.from_numpy(symbols.astype(np.float64) + req.means)
 
+        means: list | None = [] if with_means else None
         y_hat = run_progressive(
-            self.integer_backbone(), sym_c, tuple(y_pad.shape[1:]), (hv, wv), schedule, code_step, device, on_step
+            self.integer_backbone(), sym_c, tuple(y_pad.shape[1:]), (hv, wv), schedule, code_step, device, on_step, means
         )
         segments = (coarse_enc.finish(), *(encoders[s].finish() for s in range(schedule.scales - 1, -1, -1)))
-        return LatentCode(segments=segments, y_hat=y_hat[..., :hv, :wv].float(), estimated_bits=bits)
+        return LatentCode(
+            segments=segments,
+            y_hat=y_hat[..., :hv, :wv].float(),
+            estimated_bits=bits,
+            means=means[0][..., :hv, :wv] if means else None,
+        )
 
     @torch.no_grad()
     def decompress_latent(

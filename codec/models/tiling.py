@@ -1,0 +1,47 @@
+"""Tiled evaluation of the transforms, so huge images fit in memory.
+
+A convolutional transform's output at a point depends only on inputs within its receptive
+field. Cutting the input into tiles that overlap by at least that field, running each tile,
+and keeping only each tile's interior gives the untiled result (up to float summation order)
+without seams, while peak memory is bounded by the tile size instead of the image size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+__all__ = ["run_tiled"]
+
+
+def run_tiled(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    scale: float,
+    out_channels: int,
+    tile: int,
+    margin: int,
+) -> torch.Tensor:
+    """Apply ``fn`` (which maps an (1, C, h, w) input to (1, out_channels, h*scale, w*scale))
+    tile by tile. ``tile`` and ``margin`` are in input pixels; for a downsampling ``fn`` they
+    must be multiples of 1/scale so tile borders fall on output pixels.
+    """
+    _, _, h, w = x.shape
+    if h <= tile and w <= tile:
+        return fn(x)
+    out = None
+    for top in range(0, h, tile):
+        for left in range(0, w, tile):
+            t0, l0 = max(0, top - margin), max(0, left - margin)
+            t1, l1 = min(h, top + tile + margin), min(w, left + tile + margin)
+            y = fn(x[:, :, t0:t1, l0:l1])
+            if out is None:
+                out = y.new_empty(1, out_channels, round(h * scale), round(w * scale))
+            ot, ol = round((top - t0) * scale), round((left - l0) * scale)
+            oh = round((min(h, top + tile) - top) * scale)
+            ow = round((min(w, left + tile) - left) * scale)
+            out[:, :, round(top * scale) : round(top * scale) + oh, round(left * scale) : round(left * scale) + ow] = y[
+                :, :, ot : ot + oh, ol : ol + ow
+            ]
+    return out

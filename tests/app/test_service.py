@@ -1,0 +1,56 @@
+"""EncodeService scheduling: coalescing, priorities and preemption, with real codecs."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.cache import CacheKey
+from app.core.codecs import SideSettings
+from app.workers.jobs import Priority
+from app.workers.service import EncodeService
+
+from tests.app.conftest import requires_msp
+
+
+@pytest.fixture
+def service(qtbot):
+    svc = EncodeService(pool_threads=2)
+    yield svc
+    svc.shutdown()
+
+
+def test_identical_requests_share_one_encode_and_fill_the_cache(qtbot, service, image64) -> None:
+    started: list[int] = []
+    finished: dict[int, object] = {}
+    service.jobStarted.connect(started.append)
+    service.jobFinished.connect(lambda job_id, outcome: finished.__setitem__(job_id, outcome))
+    settings = SideSettings("jxl", 0.4)
+    first = service.submit(image64, settings, Priority.SWEEP)
+    second = service.submit(image64, settings, Priority.INTERACTIVE)
+    qtbot.waitUntil(lambda: first in finished and second in finished, timeout=20000)
+    assert finished[first] is finished[second]
+    assert len(started) == 1
+    assert service.cache.get(CacheKey.of(image64.key, settings)) is finished[first]
+    # Cancelling one of two followers keeps the work for the other.
+    cancelled: list[int] = []
+    service.jobCancelled.connect(lambda job_id, _p: cancelled.append(job_id))
+    other = SideSettings("jxl", 0.9)
+    x = service.submit(image64, other)
+    y = service.submit(image64, other)
+    service.cancel(x)
+    qtbot.waitUntil(lambda: y in finished, timeout=20000)
+    assert cancelled == [x] and x not in finished
+
+
+@requires_msp
+def test_a_user_request_preempts_a_background_msp_job(qtbot, service, image64) -> None:
+    events: list[tuple[str, int, bool]] = []
+    service.jobStarted.connect(lambda job_id: events.append(("started", job_id, False)))
+    service.jobCancelled.connect(lambda job_id, preempted: events.append(("cancelled", job_id, preempted)))
+    service.jobFinished.connect(lambda job_id, _o: events.append(("finished", job_id, False)))
+    background = service.submit(image64, SideSettings("msp:balanced", 0.3), Priority.SWEEP)
+    qtbot.waitUntil(lambda: ("started", background, False) in events, timeout=60000)
+    user = service.submit(image64, SideSettings("msp:fast", 0.5), Priority.INTERACTIVE)
+    qtbot.waitUntil(lambda: ("finished", user, False) in events, timeout=60000)
+    assert ("cancelled", background, True) in events  # preempted, so the sweep can re-queue it
+    assert events.index(("cancelled", background, True)) < events.index(("finished", user, False))
