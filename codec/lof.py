@@ -100,9 +100,9 @@ def _run(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        psnr = 10 * math.log10(1.0 / max(float(mse), 1e-12))
-        trajectory.append((it + it_offset, float(bpp), psnr))
-        progress(Progress("lof", it + it_offset, total, estimated_bpp=float(bpp), psnr=psnr))
+        psnr = 10 * math.log10(1.0 / max(float(mse.detach()), 1e-12))
+        trajectory.append((it + it_offset, float(bpp.detach()), psnr))
+        progress(Progress("lof", it + it_offset, total, estimated_bpp=float(bpp.detach()), psnr=psnr))
         if it in checkpoints:
             yd = y.detach().clone()
             found.append((true_cost(model, x, yd, quality, profile, height, width), yd))
@@ -166,7 +166,7 @@ def overfit_latent(
     for p in model.parameters():
         p.requires_grad_(False)
     try:
-        checkpoints = {max(1, n // 4), n // 2, (3 * n) // 4, n} - {0}
+        checkpoints = {n // 2, n} - {0}
         total = n + (n // 2 if profile.greedy else 0)
         initial = true_cost(model, x, y0, quality, profile, height, width)
         candidates = [(initial, y0)]

@@ -80,7 +80,8 @@ class JpegCodec(ImageCodec):
         return _feature_reason("jpg", "JPEG")
 
     def _library(self) -> tuple[str, str]:
-        return "Pillow/libjpeg-turbo", f"{_pillow_version()}/{features.version('libjpeg_turbo') or features.version('jpg')}"
+        libjpeg = features.version("libjpeg_turbo") or features.version("jpg")
+        return "Pillow/libjpeg-turbo", f"{_pillow_version()}/{libjpeg}"
 
     def _encode(self, image: np.ndarray, quality: float) -> bytes:
         return _save(

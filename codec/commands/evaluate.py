@@ -59,6 +59,7 @@ def _eval(args: argparse.Namespace) -> int:
         points=args.points,
         bpp_range=(bpp_range[0], bpp_range[1]),
         workers=args.workers,
+        probe=args.probe,
         progress=not args.no_progress,
         ms_ssim=not args.no_ms_ssim,
     )
@@ -162,6 +163,9 @@ def register(subparsers) -> None:
                                        "(default: a sweep per codec)")
     p.add_argument("--points", type=int, default=8, help="points per curve of the sweep (default 8)")
     p.add_argument("--bpp-range", default="0.1,1.5", help="rates the sweep spans, LOW,HIGH (default 0.1,1.5)")
+    p.add_argument("--probe", choices=("mosaic", "images"), default="mosaic",
+                   help="what the sweep encodes to choose qualities: a mosaic of tiles from every image "
+                        "(default, as cheap as one image) or all the images (exact, slower)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes (default 1; more is faster but times are measured under load)")
     p.add_argument("--no-ms-ssim", action="store_true", help="skip MS-SSIM (faster)")

@@ -23,7 +23,7 @@ from codec.baselines.base import ImageCodec
 from codec.errors import CodecError, CodecUnavailableError, ImageInputError
 from codec.eval.metrics import bits_per_pixel, measure
 from codec.eval.results import CodecResults, EvaluationResults, ImageResult, PointResult
-from codec.eval.sweep import DEFAULT_BPP_RANGE, DEFAULT_POINTS, SweepPlan, plan_qualities, probe_crops
+from codec.eval.sweep import DEFAULT_BPP_RANGE, DEFAULT_POINTS, SweepPlan, plan_qualities, probe_images
 from codec.image_io import load_image
 
 __all__ = [
@@ -47,8 +47,7 @@ class EvalOptions:
     qualities: tuple[float, ...] | None = None
     points: int = DEFAULT_POINTS
     bpp_range: tuple[float, float] = DEFAULT_BPP_RANGE
-    probe_images: int = 3
-    probe_side: int = 768
+    probe: str = "mosaic"  # what the sweep encodes: "mosaic" of the set, or the "images"
     workers: int = 1
     progress: bool = True
     ms_ssim: bool = True
@@ -97,13 +96,13 @@ def evaluate_point(codec: ImageCodec, image: np.ndarray, quality: float, *, ms_s
     )
 
 
-def _plan(codec: ImageCodec, images: Sequence[np.ndarray], options: EvalOptions) -> tuple[tuple[float, ...], SweepPlan | None]:
-    if options.qualities is not None:
-        qualities = tuple(sorted({float(q) for q in options.qualities}))
+def _plan(codec: ImageCodec, probes: Sequence[np.ndarray] | None,
+          options: EvalOptions) -> tuple[tuple[float, ...], SweepPlan | None]:
+    if options.qualities is not None or probes is None:
+        qualities = tuple(sorted({float(q) for q in options.qualities or ()}))
         return qualities, None
-    crops = probe_crops(images, options.probe_images, options.probe_side)
     with tqdm(desc=f"sweep {codec.label}", unit="enc", leave=False, disable=not options.progress) as bar:
-        plan = plan_qualities(codec, crops, bpp_range=options.bpp_range, points=options.points,
+        plan = plan_qualities(codec, probes, bpp_range=options.bpp_range, points=options.points,
                               progress=lambda: bar.update(1))
     return plan.qualities, plan
 
@@ -152,11 +151,11 @@ def evaluate_images(
     notes: list[str] = []
     if options.workers > 1:
         notes.append(f"{options.workers} worker processes: times were measured under parallel load")
-    arrays = [img for _, img in images]
+    probes = None if options.qualities is not None else probe_images([img for _, img in images], options.probe)
     with tqdm(total=0, desc="eval", unit="pt", disable=not options.progress) as bar:
         for codec in codecs:
             codec_start = time.perf_counter()
-            qualities, plan = _plan(codec, arrays, options)
+            qualities, plan = _plan(codec, probes, options)
             if plan is not None and plan.note:
                 notes.append(plan.note)
             bar.total += len(qualities) * len(images)
@@ -213,6 +212,5 @@ def image_curve(
 
     Compare it with published dataset averages only as an indication, and say so.
     """
-    options = EvalOptions(points=points, bpp_range=bpp_range, probe_images=1,
-                          probe_side=max(image.shape[:2]), progress=progress)
+    options = EvalOptions(points=points, bpp_range=bpp_range, probe="images", progress=progress)
     return evaluate_images([codec], [(name, image)], dataset=name, options=options).codecs[0]

@@ -49,6 +49,7 @@ class TrainConfig:
     init_weights: str | None = None  # exported weights to start from (fresh optimiser)
     max_images: int | None = None
     threads: int | None = None
+    stop_at_step: int | None = None  # end this invocation early (the schedule still spans `steps`)
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
@@ -196,7 +197,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     start = time.perf_counter()
     validation = None
     model.train()
-    while step < cfg.steps:
+    end = min(cfg.steps, cfg.stop_at_step or cfg.steps)
+    while step < end:
         x = images.random_batch(rng, cfg.batch_size, cfg.crop_size).to(device).contiguous(memory_format=torch.channels_last)
         quality = float(rng.uniform(0.0, 1.0))
         schedule = schedules[int(rng.integers(len(schedules)))]
@@ -209,11 +211,11 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         step += 1
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{float(loss):.3f}", bpp=f"{float(bpp):.3f}", psnr=f"{float(10 * torch.log10(1 / mse)):.2f}", q=f"{quality:.2f}")
-        if rank == 0 and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
+        if rank == 0 and (step % cfg.checkpoint_every == 0 or step == end):
             _save_atomic(
                 {
                     "model": model.state_dict(),
@@ -227,7 +229,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
                 },
                 ckpt_path,
             )
-        if rank == 0 and val_batch is not None and (step % cfg.validate_every == 0 or step == cfg.steps):
+        if rank == 0 and val_batch is not None and (step % cfg.validate_every == 0 or step == end):
             validation = validate(model, val_batch)
             with open(run_dir / "validation.jsonl", "a") as fh:
                 fh.write(json.dumps({"step": step, "seconds": time.perf_counter() - start, **validation}) + "\n")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from app.core.codecs import SideSettings
+from app.core.results import EncodeOutcome, Metrics
 from app.core.state import SideName, SideStatus
 from app.settings_store import AppSettings
 from app.widgets.main_window import MainWindow
 
-__all__ = ["make_window", "drop_paths", "wait_done", "FINAL"]
+__all__ = ["make_window", "drop_paths", "wait_done", "outcome", "FINAL"]
 
 FINAL = (SideStatus.DONE, SideStatus.FAILED, SideStatus.CANCELLED)
 
@@ -40,3 +43,13 @@ def wait_done(qtbot, window: MainWindow, *names: SideName, timeout: int = 30000)
     sides = [window.controller.state.side(n) for n in (names or list(SideName))]
     qtbot.waitUntil(lambda: all(s.status is SideStatus.DONE and s.result is not None for s in sides),
                     timeout=timeout)
+
+
+def outcome(image_key: str, settings: SideSettings, bpp: float = 1.0, psnr: float | None = 30.0,
+            size: int = 64) -> EncodeOutcome:
+    """A made-up result (for widgets that only display numbers)."""
+    pixels = np.zeros((size, size, 3), np.uint8)
+    return EncodeOutcome(image_key=image_key, settings=settings, data=b"x" * int(bpp * size * size / 8),
+                         reconstruction=pixels, num_bytes=int(bpp * size * size / 8), bpp=bpp,
+                         metrics=Metrics(psnr=psnr, msssim=0.95, mse=1.0), encode_seconds=0.1,
+                         decode_seconds=0.01, device="cpu", label=settings.label())

@@ -17,20 +17,12 @@ from app.core.formatting import readout_rows
 from app.core.image_io import ImageLoadError, load_image
 from app.core.pipeline import original_outcome
 from app.core.rd_store import RDStore
-from app.core.results import EncodeOutcome, Metrics
 from app.core.state import ComparisonState, SideName
 from app.core.sweep import sweep_plan
 from app.core.throttle import Throttle
 from app.core.view_state import ViewMode, ViewState
 
-
-def outcome(image_key: str, settings: SideSettings, bpp: float = 1.0, psnr: float | None = 30.0,
-            size: int = 64) -> EncodeOutcome:
-    pixels = np.zeros((size, size, 3), np.uint8)
-    return EncodeOutcome(image_key=image_key, settings=settings, data=b"x" * int(bpp * size * size / 8),
-                         reconstruction=pixels, num_bytes=int(bpp * size * size / 8), bpp=bpp,
-                         metrics=Metrics(psnr=psnr, msssim=0.95, mse=1.0), encode_seconds=0.1,
-                         decode_seconds=0.01, device="cpu", label=settings.label())
+from tests.app.helpers import outcome
 
 
 def test_settings_normalise_quality_and_device() -> None:

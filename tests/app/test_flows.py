@@ -12,7 +12,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from app.core.codecs import SideSettings
-from app.core.state import SideName, SideStatus
+from app.core.state import SideName
 from app.core.view_state import ViewMode
 
 from tests.app.helpers import drop_paths, make_window, wait_done

@@ -10,7 +10,7 @@ from app.core.codecs import SideSettings
 from app.core.rd_store import RDStore
 from app.widgets.rd_plot import RDPlot
 
-from tests.app.test_core import outcome
+from tests.app.helpers import outcome
 
 
 def test_rd_plot_fills_in_and_click_loads_a_point(qtbot) -> None:

@@ -12,7 +12,7 @@ from PIL import Image
 from codec.baselines import get_codec
 from codec.cli import main
 from codec.errors import CodecError
-from codec.eval.sweep import plan_qualities, probe_crops
+from codec.eval.sweep import plan_qualities, probe_images, probe_mosaic
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
 
@@ -53,11 +53,19 @@ def test_sweep_stops_at_the_codec_limit(photo):
     assert plan.note and "cannot go below" in plan.note
 
 
-def test_probe_crops_spread_over_the_set(make_image):
-    images = [make_image(100, 900, seed=i) for i in range(7)]
-    crops = probe_crops(images, count=3, side=64)
-    assert len(crops) == 3 and all(c.shape == (64, 64, 3) for c in crops)
-    assert np.array_equal(crops[2], images[6][18:82, 418:482])
+def test_probe_mosaic_samples_every_image(make_image):
+    images = [make_image(150, 200, seed=i) for i in range(7)]
+    mosaic = probe_mosaic(images)
+    assert mosaic.shape == (512, 768, 3)  # 24 tiles of 128 px, 6 per row
+    for k in range(24):
+        r, c = divmod(k, 6)
+        tile = mosaic[r * 128:(r + 1) * 128, c * 128:(c + 1) * 128]
+        windows = np.lib.stride_tricks.sliding_window_view(images[k % 7], (128, 128, 3))
+        assert (windows == tile).all(axis=(-3, -2, -1)).any(), k  # cut from image k mod 7
+    assert np.array_equal(probe_mosaic(images), mosaic)  # deterministic
+    small = [make_image(40, 50)]
+    assert [p.shape for p in probe_images(images + small)] == [(512, 768, 3), (40, 50, 3)]
+    assert len(probe_images(images, "images")) == 7
 
 
 def test_msp_eval_and_plot_end_to_end(tmp_path, make_image, capsys):
