@@ -153,6 +153,10 @@ class ImageCodec(ABC):
     def _library(self) -> tuple[str, str]:
         """(library, version) actually used, e.g. ("Pillow/libwebp", "13.0.0/1.6.0")."""
 
+    def _details(self) -> dict[str, str]:
+        """Fixed choices worth recording next to the settings (pixel format, container...)."""
+        return {}
+
     @abstractmethod
     def _encode(self, image: np.ndarray, quality: float) -> bytes: ...
 
@@ -192,6 +196,7 @@ class ImageCodec(ABC):
         except (ImportError, OSError) as exc:  # describing must work where the codec cannot run
             library, version = "unavailable", str(exc)
         settings = {f.name: str(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        settings.update(self._details())
         settings["quality map"] = self.scale.describe()
         reason = self.unavailable_reason()
         if reason is not None:

@@ -72,6 +72,13 @@ class FFmpegIntraCodec(ImageCodec):
         info = ffmpeg_info()
         return f"FFmpeg (imageio-ffmpeg) {self.encoder}", info.version or "missing"
 
+    def _details(self) -> dict[str, str]:
+        return {
+            "pixel format": self.pixel_format,
+            "colour": "BT.601 full range via zimg / spline36 chroma",
+            "file": f"1-byte padding header + {self.stream_format.upper()} Annex-B stream",
+        }
+
     def _encode(self, image: np.ndarray, quality: float) -> bytes:
         height, width = image.shape[:2]
         pad_h, pad_w = _padding(height, width, even=self.pixel_format.startswith("yuv420"))

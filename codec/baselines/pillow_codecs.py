@@ -152,6 +152,9 @@ class Jpeg2000Codec(ImageCodec):
     def _library(self) -> tuple[str, str]:
         return "Pillow/OpenJPEG", f"{_pillow_version()}/{features.version('jpg_2000')}"
 
+    def _details(self) -> dict[str, str]:
+        return {"file": "J2K codestream, irreversible 9/7 wavelet, one quality layer"}
+
     def _encode(self, image: np.ndarray, quality: float) -> bytes:
         target_bpp = self.scale.to_native(quality)
         # Each resolution level halves the image; OpenJPEG refuses more levels than fit.

@@ -17,6 +17,8 @@ DEFAULT_BENCH_IMAGE = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.profiles:
+        return _bench_profiles(args)
     import numpy as np
     import torch
 
@@ -49,6 +51,52 @@ def _bench(args: argparse.Namespace) -> int:
         )
     if args.serial:
         _bench_serial(image, profiles, args)
+    return 0
+
+
+def _bench_profiles(args: argparse.Namespace) -> int:
+    """Per profile on a dataset: decode steps, encode/decode s per image, BD-rate vs VTM and fast."""
+    import statistics as st
+
+    import torch
+
+    from codec.api import list_profiles, model_info
+    from codec.baselines.msp import MSPCodec
+    from codec.errors import CodecError
+    from codec.eval.bdrate import bd_rate
+    from codec.eval.reference import load_reference
+    from codec.eval.runner import EvalOptions, evaluate_dataset
+
+    torch.set_num_threads(args.threads)
+    profiles = [p for p in list_profiles() if not args.profile or p.name in args.profile]
+    codecs = [MSPCodec(profile=p.name, device=args.device) for p in profiles]
+    options = EvalOptions(qualities=tuple(args.qualities), progress=True, ms_ssim=False)
+    results = evaluate_dataset(codecs, args.dataset, limit=args.images, options=options)
+    vtm = load_reference("vtm")
+    curves = {c.name: c.curve() for c in results.codecs}
+    info = model_info()
+    n_images = len(results.image_names)
+    print(f"dataset {args.dataset} ({n_images} images), qualities {args.qualities}, {args.threads} threads, "
+          f"device {args.device}, model {info['model_id']}; wall {results.wall_seconds:.0f} s")
+    print(f"{'profile':<10} {'steps':>5} {'encode s':>9} {'decode s':>9} {'BD vs VTM':>10} {'BD vs fast':>10}")
+    fast = curves.get("msp-fast")
+    for prof, entry in zip(profiles, results.codecs):
+        curve = curves[entry.name]
+        enc = st.median(p.encoding_time for img in entry.images for p in img.points)
+        dec = st.median(p.decoding_time for img in entry.images for p in img.points)
+
+        def bd(anchor) -> str:
+            try:
+                r = bd_rate(anchor.bpp, anchor.psnr_rgb, curve.bpp, curve.psnr_rgb)
+            except CodecError as exc:
+                return f"n/a ({exc})"[:10]
+            return f"{r.percent:+.1f} %" + ("*" if r.warning else "")
+        print(f"{prof.name:<10} {prof.steps:>5} {enc:>9.2f} {dec:>9.2f} {bd(vtm):>10} {bd(fast) if fast and curve is not fast else '-':>10}")
+    print("BD-rate: PSNR-RGB, PCHIP; VTM = published Kodak average (kodak/vtm.json); * = small overlap")
+    if args.out:
+        from codec.eval.results import save_results
+
+        save_results(results, args.out)
     return 0
 
 
@@ -94,5 +142,10 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--profiles", action="store_true", help="RD + timing table of the profiles on --dataset")
+    p.add_argument("--dataset", default="../shared/data/kodak")
+    p.add_argument("--images", type=int, default=None, help="first N images of the dataset")
+    p.add_argument("--qualities", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0])
+    p.add_argument("--out", default=None, help="also save the per-image results JSON")
     p.add_argument("--serial", action="store_true", help="also time a serial context-model decoder (Kodak size and 2K)")
     p.set_defaults(func=_bench)

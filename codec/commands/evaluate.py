@@ -80,14 +80,15 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _find_anchor(name: str, measured: list[RDCurve], published: list[RDCurve], dataset: str) -> RDCurve:
-    """A measured codec by name first, then a published curve ("ref:NAME" forces published)."""
+    """A measured codec by name (or label, e.g. "VVenC medium 4:2:0") first, then a published
+    curve ("ref:NAME" forces the published one)."""
     from codec.eval.reference import REFERENCES, load_reference
 
     forced = name.startswith("ref:")
     key = name[len("ref:"):] if forced else name
     if not forced:
         for curve in measured:
-            if curve.name == key:
+            if curve.name == key or curve.label.lower() == key.lower():
                 return curve
     for curve in published:
         if curve.name == key:

@@ -53,17 +53,34 @@ class SegmentEncoder:
         return words_to_bytes(self._encoder.get_compressed())
 
 
+def _guarded(call):
+    """Run a constriction call; anything it raises (its Rust panics derive from BaseException)
+    becomes our BitstreamError, so corrupt data can never escape as a foreign error."""
+    try:
+        return call()
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - see docstring
+        raise BitstreamError(f"corrupt entropy-coded data ({type(exc).__name__})") from None
+
+
 class SegmentDecoder:
     def __init__(self, data: bytes) -> None:
-        self._decoder = constriction.stream.queue.RangeDecoder(bytes_to_words(data))
+        words = bytes_to_words(data)
+        self._decoder = _guarded(lambda: constriction.stream.queue.RangeDecoder(words))
 
     def decode_gaussian(self, scale_indices: np.ndarray) -> np.ndarray:
         if scale_indices.size == 0:
             return np.zeros(0, dtype=np.int32)
         stds = _SCALES[scale_indices]
-        return self._decoder.decode(_GAUSSIAN, np.zeros(scale_indices.size), stds)
+        return _guarded(lambda: self._decoder.decode(_GAUSSIAN, np.zeros(scale_indices.size), stds))
 
     def decode_categorical(self, probabilities: np.ndarray) -> np.ndarray:
         if probabilities.shape[0] == 0:
             return np.zeros(0, dtype=np.int32)
-        return self._decoder.decode(_CATEGORICAL, probabilities).astype(np.int32) - FACTORIZED_LIMIT
+        return _guarded(lambda: self._decoder.decode(_CATEGORICAL, probabilities)).astype(np.int32) - FACTORIZED_LIMIT
+
+    def finish(self) -> None:
+        """A valid segment is used up exactly; data left over means it is not what we wrote."""
+        if not _guarded(self._decoder.maybe_exhausted):
+            raise BitstreamError("corrupt bitstream: entropy-coded segment has data left over")

@@ -98,7 +98,10 @@ def plot_metric(
         low, high = min(visible), max(visible)
         margin = max(0.5, 0.03 * (high - low))
         axes.set_ylim(low - margin, high + margin)
-        axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+        handles, labels = axes.get_legend_handles_labels()
+        order = sorted(range(len(labels)), key=lambda i: labels[i].endswith("published"))  # measured first
+        axes.legend([handles[i] for i in order], [labels[i] for i in order], loc="center left",
+                    bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     else:  # e.g. MS-SSIM of images under 161 px: say so rather than fail or draw a blank
         axes.text(0.5, 0.5, f"no {AXIS_LABELS[metric].split(' (')[0]} values below {max_bpp:g} bpp\n"
                   "(MS-SSIM is n/a for images under 161 px a side)" if metric == "ms-ssim" else

@@ -202,7 +202,9 @@ class MSPCodecModel(nn.Module):
         coarse_valid = _coarse_valid(hv, wv, h, w, schedule, c, device)
         sym_c = torch.zeros(coarse_valid.shape, dtype=torch.float64, device=device)
         _, probs = self._coarsest_rows(sym_c, coarse_valid)
-        decoded = SegmentDecoder(segments[0]).decode_categorical(probs)
+        coarse_decoder = SegmentDecoder(segments[0])
+        decoded = coarse_decoder.decode_categorical(probs)
+        coarse_decoder.finish()
         sym_c[coarse_valid] = torch.from_numpy(decoded.astype(np.float64)).to(device)
         decoders = {s: SegmentDecoder(segments[schedule.scales - s]) for s in range(schedule.scales)}
 
@@ -211,6 +213,8 @@ class MSPCodecModel(nn.Module):
             return torch.from_numpy(symbols.astype(np.float64) + req.means)
 
         y_hat = run_progressive(self.integer_backbone(), sym_c, (c, h, w), (hv, wv), schedule, code_step, device, on_step)
+        for decoder in decoders.values():
+            decoder.finish()
         return y_hat[..., :hv, :wv].float()
 
     def _coarsest_rows(self, sym_c: torch.Tensor, valid: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:

@@ -153,3 +153,15 @@ def test_hold_space_to_flip(qtbot, app_settings) -> None:
     release = QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ")
     QApplication.sendEvent(window.canvas, release)
     assert not window.controller.view.flipped
+
+
+def test_open_dialog_opens_the_chosen_image(qtbot, app_settings, png200: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    window = make_window(qtbot, app_settings, SideSettings("jpeg", 0.5), SideSettings("original"))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(png200), "")))
+    window.open_dialog()
+    wait_done(qtbot, window)
+    assert window.controller.image.path == png200
+    assert app_settings.last_dir == str(png200.parent)
+    assert "200 x 200" in window.image_label.text()

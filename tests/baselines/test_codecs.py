@@ -112,6 +112,7 @@ def test_describe_names_library_version_and_settings():
     assert d.name == "vvc" and d.kind == "hybrid" and "slow" in d.label
     assert d.settings["preset"] == "slow" and "QP 63" in d.settings["quality map"]
     assert "libvvenc" in d.library and d.version
+    assert d.settings["pixel format"] == "yuv420p10le"  # VVenC through FFmpeg is 4:2:0 10-bit
     text = get_codec("webp").describe().text()
     assert "WebP" in text and "method=6" in text and "libwebp" in text
 
