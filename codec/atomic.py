@@ -20,6 +20,12 @@ class OutputExistsError(CodecError):
     """The output path exists and overwriting was not asked for."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes_atomic(path: str | Path, data: bytes, overwrite: bool = False) -> Path:
     path = Path(path)
     if path.is_dir():
@@ -33,6 +39,7 @@ def write_bytes_atomic(path: str | Path, data: bytes, overwrite: bool = False) -
         raise CodecError(f"cannot write to {directory}: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get normal permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

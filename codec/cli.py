@@ -46,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CodecError as exc:
         print(f"msp {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `msp plot | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(f"msp {args.command}: interrupted", file=sys.stderr)
         return 130
