@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--view", choices=["split", "sidebyside", "flip", "diff"], default="split",
                         help="view mode for --screenshot")
     parser.add_argument("--zoom", type=float, help="zoom for --screenshot (1.0 = 100 %%)")
+    parser.add_argument("--screenshots", type=Path, metavar="DIR",
+                        help="save the standard set of screenshots (split, side by side, difference, RD plot)")
     parser.add_argument("--wait-sweep", type=float, default=0.0, metavar="S",
                         help="with --screenshot: wait up to S seconds for the RD sweep")
     parser.add_argument("--size", default="1600x1000", help="window size for --screenshot, WxH")
@@ -51,14 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = AppSettings(open_settings(args.settings))
     window = MainWindow(settings, image=args.image, sweep=False if args.no_sweep else None)
     app.aboutToQuit.connect(window.shutdown)
-    if args.screenshot:
-        from app.screenshot import Screenshotter
+    if args.screenshot or args.screenshots:
+        from app.screenshot import Screenshotter, Shot, standard_set
 
         width, height = (int(v) for v in args.size.lower().split("x"))
         window.resize(width, height)
-        shooter = Screenshotter(window, args.screenshot, ViewMode(args.view), wait_sweep_s=args.wait_sweep,
-                                zoom=args.zoom)
-        shooter.start()
+        shots = standard_set(args.screenshots) if args.screenshots else [
+            Shot(args.screenshot, ViewMode(args.view), diff_pane=args.view == "sidebyside",
+                 wait_sweep=args.wait_sweep > 0, zoom=args.zoom)]
+        Screenshotter(window, shots, wait_sweep_s=args.wait_sweep).start()
     window.show()
     if args.quit_after is not None:
         QTimer.singleShot(max(0, args.quit_after), window.close)

@@ -100,6 +100,10 @@ class StudioController(QObject):
     def side_job(self, name: SideName) -> int | None:
         return self._side_jobs[name]
 
+    def matching(self) -> bool:
+        """A bitrate search is under way."""
+        return self._match is not None
+
     def sweep_running(self) -> bool:
         return bool(self._sweep_plan or self._sweep_jobs)
 

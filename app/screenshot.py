@@ -1,35 +1,56 @@
-"""Grab the real main window into a PNG once the comparison is ready (used under Xvfb).
+"""Grab the real main window into PNGs once the comparison is ready (used under Xvfb).
 
-``msp-studio --screenshot out.png --view split`` waits until both sides have a result (and, with
-``--wait-sweep``, until the background RD sweep is done or its time is up), switches the view,
-lets the window repaint, saves ``QWidget.grab()`` and closes the app.
+``msp-studio --screenshot out.png --view split`` waits until both sides have a result (and any
+bitrate match is done), switches the view, lets the window repaint, saves ``QWidget.grab()``
+and closes the app. ``--screenshots DIR`` takes the whole set from one run (one encode): split,
+side by side with the difference pane, difference, and, after waiting for the background RD
+sweep (``--wait-sweep``), the RD plot.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.core.state import SideStatus
 from app.core.view_state import ViewMode
 from app.widgets.main_window import MainWindow
 
-__all__ = ["Screenshotter"]
+__all__ = ["Shot", "Screenshotter", "standard_set"]
 
 _FINAL = (SideStatus.DONE, SideStatus.FAILED, SideStatus.CANCELLED)
 
 
+@dataclass(frozen=True)
+class Shot:
+    path: Path
+    view: ViewMode
+    diff_pane: bool = False
+    wait_sweep: bool = False
+    zoom: float | None = None
+    rd_height: int | None = None
+    """Give the RD plot dock this many pixels (for a shot about the plot)."""
+
+
+def standard_set(folder: Path) -> list[Shot]:
+    return [
+        Shot(folder / "split.png", ViewMode.SPLIT),
+        Shot(folder / "side-by-side-diff.png", ViewMode.SIDE_BY_SIDE, diff_pane=True),
+        Shot(folder / "difference.png", ViewMode.DIFFERENCE),
+        Shot(folder / "rd-plot.png", ViewMode.SPLIT, wait_sweep=True, rd_height=470),
+    ]
+
+
 class Screenshotter(QObject):
-    def __init__(self, window: MainWindow, path: Path, view: ViewMode, wait_sweep_s: float = 0.0,
-                 timeout_s: float = 300.0, zoom: float | None = None) -> None:
+    def __init__(self, window: MainWindow, shots: list[Shot], wait_sweep_s: float = 0.0,
+                 timeout_s: float = 1800.0) -> None:
         super().__init__(window)
         self.window = window
-        self.path = Path(path)
-        self.view = view
-        self.zoom = zoom
+        self.shots = list(shots)
         self.wait_sweep_s = wait_sweep_s
         self.deadline = time.monotonic() + timeout_s
         self.ready_at: float | None = None
@@ -42,39 +63,47 @@ class Screenshotter(QObject):
 
     def _sides_ready(self) -> bool:
         c = self.window.controller
-        return c.image is not None and all(
-            side.status in _FINAL and (side.result is not None or side.status is not SideStatus.DONE)
-            for side in c.state.sides.values())
+        if c.image is None or c.matching():
+            return False
+        return all(side.status in _FINAL and (side.result is not None or side.status is not SideStatus.DONE)
+                   for side in c.state.sides.values())
 
     def _poll(self) -> None:
-        now = time.monotonic()
-        if now > self.deadline:
-            self._grab()
+        if not self.shots:
+            self.timer.stop()
+            self.window.close()
             return
-        if not self._sides_ready():
+        now = time.monotonic()
+        timed_out = now > self.deadline
+        if not timed_out and not self._sides_ready():
             return
         if self.ready_at is None:
             self.ready_at = now
+        shot = self.shots[0]
         c = self.window.controller
-        if self.wait_sweep_s and c.sweep_running() and now - self.ready_at < self.wait_sweep_s:
+        if (shot.wait_sweep and not timed_out and c.sweep_running()
+                and now - self.ready_at < self.wait_sweep_s):
             return
-        self._grab()
-
-    def _grab(self) -> None:
         self.timer.stop()
-        c = self.window.controller
-        c.view.set_mode(self.view)
-        if self.view is ViewMode.SIDE_BY_SIDE:
-            c.view.set_diff_pane(True)
-        if self.zoom is not None:
-            c.view.set_zoom(self.zoom)
+        self._take(self.shots.pop(0))
+
+    def _take(self, shot: Shot) -> None:
+        view = self.window.controller.view
+        view.set_mode(shot.view)
+        view.set_diff_pane(shot.diff_pane)
+        if shot.zoom is not None:
+            view.set_zoom(shot.zoom)
+        else:
+            view.fit()
+        if shot.rd_height is not None:
+            self.window.resizeDocks([self.window.rd_dock], [shot.rd_height], Qt.Orientation.Vertical)
         for _ in range(5):
             QApplication.processEvents()
-        QTimer.singleShot(300, self._save)
+        QTimer.singleShot(400, lambda: self._save(shot))
 
-    def _save(self) -> None:
+    def _save(self, shot: Shot) -> None:
         QApplication.processEvents()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        ok = self.window.grab().save(str(self.path))
-        print(f"screenshot {'saved' if ok else 'FAILED'}: {self.path}", flush=True)
-        self.window.close()
+        shot.path.parent.mkdir(parents=True, exist_ok=True)
+        ok = self.window.grab().save(str(shot.path))
+        print(f"screenshot {'saved' if ok else 'FAILED'}: {shot.path}", flush=True)
+        self.timer.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,9 +102,11 @@ def load_image(path: str | os.PathLike[str]) -> LoadedImage:
         raise ImageLoadError(f"{name} is empty")
 
     try:
-        with Image.open(file_path) as header:  # reads the header only: cheap format and size check
-            fmt = header.format or file_path.suffix.lstrip(".").upper()
-            width, height = header.size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check the size below
+            with Image.open(file_path) as header:  # reads the header only: cheap format and size check
+                fmt = header.format or file_path.suffix.lstrip(".").upper()
+                width, height = header.size
     except UnidentifiedImageError as exc:
         raise ImageLoadError(f"{name} is not an image file Pillow can read") from exc
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:

@@ -79,6 +79,10 @@ class ComparisonCanvas(QWidget):
         self.update()
         self.zoomChanged.emit(self.effective_zoom())
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.zoomChanged.emit(self.effective_zoom())  # "Fit" means a different percentage now
+
     def effective_zoom(self) -> float:
         panes = self._panes()
         return panes[0].scale * self.devicePixelRatioF() if panes else 1.0

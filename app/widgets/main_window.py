@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit,
+    QAbstractSpinBox, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit,
     QMainWindow, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget,
 )
 
@@ -22,7 +22,6 @@ from app.core.codecs import SideSettings, msp_key
 from app.core.image_io import IMAGE_SUFFIXES, LoadedImage
 from app.core.resources import DEMO_IMAGE
 from app.core.state import SideName, SideState, SideStatus
-from app.core.view_state import ViewMode
 from app.settings_store import AppSettings
 from app.widgets.batch_list import BatchQueueView
 from app.widgets.canvas import ComparisonCanvas
@@ -119,8 +118,12 @@ class MainWindow(QMainWindow):
 
         if image is not None:
             c.open_path(Path(image))
-        elif open_demo and DEMO_IMAGE.exists():
-            c.open_path(DEMO_IMAGE)
+        elif open_demo:
+            # First start: the bundled demo image; later starts: the image last worked on.
+            last = Path(settings.last_image) if settings.last_image else None
+            start = last if last is not None and last.is_file() else DEMO_IMAGE
+            if start.exists():
+                c.open_path(start)
 
     # -- construction helpers ------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -243,13 +246,12 @@ class MainWindow(QMainWindow):
 
     def _on_side_changed(self, side: SideState) -> None:
         result = side.result
-        pending = {SideStatus.QUEUED: "queued…", SideStatus.RUNNING: "encoding…",
-                   SideStatus.FAILED: "failed", SideStatus.CANCELLED: "cancelled"}.get(side.status, "")
-        if side.progress is not None and side.status is SideStatus.RUNNING:
-            pending = f"encoding… {side.progress.text}"
+        busy = {SideStatus.QUEUED: "queued…", SideStatus.RUNNING: "encoding…"}.get(side.status, "")
+        ended = {SideStatus.FAILED: "failed", SideStatus.CANCELLED: "cancelled"}.get(side.status, "")
+        # While a side re-encodes, its previous result stays visible, dimmed, under a note.
+        pending = busy or (ended if result is None else "")
         label = result.label if result is not None else side.settings.label()
-        self.canvas.set_side(side.name.value, result.reconstruction if result is not None else None, label,
-                             pending if (result is None or pending in ("queued…", "encoding…")) else "")
+        self.canvas.set_side(side.name.value, result.reconstruction if result is not None else None, label, pending)
         self.rd_plot.highlight(side.name.value, result)
 
     def _on_msp_info(self, info: MspInfo) -> None:
@@ -258,7 +260,7 @@ class MainWindow(QMainWindow):
         gpu = [d for d in info.devices if d != "cpu"]
         self.device_label.setText("Device: CPU" + (f" + {', '.join(d.upper() for d in gpu)}" if gpu else ""))
         if info.available:
-            source = f" ({info.model_source})" if info.model_source else ""
+            source = f" ({Path(info.model_source).name})" if info.model_source else ""
             self.model_label.setText(f"Model: {info.model_id or 'unknown'}{source}")
             self.model_label.setToolTip("MSP weights in use; profiles: " + ", ".join(info.profiles))
         else:

@@ -62,9 +62,21 @@ class RDPlot(QWidget):
             plot.setMenuEnabled(False)
         self.psnr_plot.setTitle("PSNR vs rate — this image (click: load into A, Shift+click: B)", size="9pt")
         self.msssim_plot.setTitle("MS-SSIM vs rate — this image", size="9pt")
-        # One legend (colours are shared by both plots), on a translucent background.
-        self.legend = self.psnr_plot.addLegend(offset=(-10, -10), labelTextSize="8pt", colCount=2,
-                                               brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#cccccc"))
+        # One legend for both plots (they share colours), in its own column so it never hides data.
+        self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-8)
+        self.graphics.addItem(self.legend, row=0, col=2)
+        self.graphics.ci.layout.setColumnStretchFactor(0, 10)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 10)
+        self.graphics.ci.layout.setColumnStretchFactor(2, 1)
+        # The rate axis shows the interesting range (not a q=0.9 outlier at 8 bpp) until the user
+        # pans or zooms; y follows what is visible.
+        self._auto_x = True
+        for plot in (self.psnr_plot, self.msssim_plot):
+            plot.setAutoVisible(y=True)
+            plot.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        self.psnr_plot.autoBtn.clicked.connect(self._reset_auto_x)
+        self.msssim_plot.autoBtn.clicked.connect(self._reset_auto_x)
+        self._highlighted: dict[str, float] = {}
 
         self._curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self._reference: list[pg.PlotDataItem] = []
@@ -95,8 +107,9 @@ class RDPlot(QWidget):
             return
         pen = pg.mkPen("#555555", width=1.5, style=Qt.PenStyle.DashDotLine)
         if curve.psnr:
-            item = self.psnr_plot.plot(curve.bpp, curve.psnr, pen=pen, name=curve.label,
+            item = self.psnr_plot.plot(curve.bpp, curve.psnr, pen=pen,
                                        symbol="t", symbolSize=6, symbolBrush="#555555", symbolPen=None)
+            self.legend.addItem(item, curve.label)
             self._reference.append(item)
         if curve.msssim:
             db = [-10 * math.log10(1 - v) for v in curve.msssim]
@@ -115,12 +128,12 @@ class RDPlot(QWidget):
             items = []
             for plot in (self.psnr_plot, self.msssim_plot):
                 item = plot.plot([], [], pen=pg.mkPen(colour, width=width, style=style),
-                                 name=label if plot is self.psnr_plot else None,
                                  symbol="o" if not hybrid else "s", symbolSize=7, symbolBrush=colour,
                                  symbolPen=pg.mkPen("w", width=0.5))
                 item.setCurveClickable(False)
                 item.sigPointsClicked.connect(self._on_points_clicked)
                 items.append(item)
+            self.legend.addItem(items[0], label)
             self._curves[codec] = (items[0], items[1])
         return self._curves[codec]
 
@@ -145,6 +158,27 @@ class RDPlot(QWidget):
                           data=[p.settings for p in with_psnr])
         msssim_item.setData([p.bpp for p in with_ms], [p.msssim_db for p in with_ms],
                             data=[p.settings for p in with_ms])
+        self._update_x_range()
+
+    # -- rate axis ---------------------------------------------------------------------------------
+    def _on_manual_range(self, *_args: object) -> None:
+        self._auto_x = False
+
+    def _reset_auto_x(self) -> None:
+        self._auto_x = True
+        self._update_x_range()
+
+    def _update_x_range(self) -> None:
+        """Up to 3 bpp (or 1.5x the rate of the A/B points, whichever is more), not beyond the data."""
+        if not self._auto_x:
+            return
+        rates = [p.bpp for codec in self.store.codecs() for p in self.store.curve(codec)]
+        rates += [bpp for bpp in self._highlighted.values()]
+        if not rates:
+            return
+        limit = max(3.0, 1.5 * max(self._highlighted.values(), default=0.0))
+        x_max = min(max(rates), limit)
+        self.psnr_plot.setXRange(0.0, x_max * 1.05, padding=0)
 
     def point_count(self) -> int:
         return sum(len(item.xData) if item.xData is not None else 0 for item, _ in self._curves.values())
@@ -155,6 +189,10 @@ class RDPlot(QWidget):
         psnr = outcome.metrics.psnr if outcome is not None else None
         msdb = outcome.metrics.msssim_db if outcome is not None else None
         show = outcome is not None and not outcome.settings.is_original
+        if show:
+            self._highlighted[name] = outcome.bpp
+        else:
+            self._highlighted.pop(name, None)
         for mark, text, value in ((psnr_mark, psnr_text, psnr), (ms_mark, ms_text, msdb)):
             if show and _finite(value):
                 mark.setData([outcome.bpp], [value])
@@ -163,6 +201,7 @@ class RDPlot(QWidget):
             else:
                 mark.setData([], [])
                 text.setVisible(False)
+        self._update_x_range()
 
     # -- interaction -----------------------------------------------------------------------------
     def _on_points_clicked(self, _item: object, points: list, event: object = None) -> None:

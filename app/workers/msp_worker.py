@@ -28,14 +28,13 @@ __all__ = ["MspWorker", "progress_from_report"]
 def progress_from_report(report: Progress) -> JobProgress:
     """Turn the codec's progress report into what a side shows (LOF running estimate included)."""
     fraction = report.iteration / report.total if report.total else None
-    parts = [report.stage]
-    if report.total:
-        parts.append(f"{report.iteration}/{report.total}")
+    head = report.stage.upper() if report.stage == "lof" else report.stage
+    parts = [f"{head} {report.iteration}/{report.total}" if report.total > 1 else head]
     if report.estimated_bpp is not None:
-        parts.append(f"{report.estimated_bpp:.3f} bpp (estimated)")
+        parts.append(f"{report.estimated_bpp:.3f} bpp estimated")
     if report.psnr is not None:
         parts.append(f"{report.psnr:.2f} dB")
-    return JobProgress(stage=report.stage, fraction=fraction, text="  ".join(parts))
+    return JobProgress(stage=report.stage, fraction=fraction, text=" · ".join(parts))
 
 
 class MspWorker(QObject):

@@ -14,7 +14,7 @@ import threading
 
 __all__ = ["lower_current_thread_priority", "BACKGROUND_NICE"]
 
-BACKGROUND_NICE = 10
+BACKGROUND_NICE = int(os.environ.get("MSP_STUDIO_WORKER_NICE", "10"))
 
 
 def lower_current_thread_priority(nice: int = BACKGROUND_NICE) -> bool:

@@ -15,23 +15,26 @@ from tests.app.helpers import make_window, wait_done
 
 pytestmark = requires_msp
 
-SLOW_MSP = SideSettings("msp:balanced", 0.5)  # latent overfitting: many iterations, reports progress
+# On a 200 px image the cheapest profile still runs for seconds on a busy 2-core CPU, reporting
+# (and polling cancel) at every sequential coding step: long enough to interfere with, short
+# enough to stop at once. Small images keep the suite fast.
+SLOW_MSP = SideSettings("msp:fast", 0.5)
 FAST_MSP = SideSettings("msp:fast", 0.5)
 
 
 def wait_running_with_progress(qtbot, window, name: SideName = SideName.A, timeout: int = 60000) -> None:
     side = window.controller.state.side(name)
     qtbot.waitUntil(lambda: side.status is SideStatus.RUNNING and side.progress is not None
-                    and side.progress.stage == "lof", timeout=timeout)
+                    and side.progress.stage == "coding", timeout=timeout)
 
 
-def test_cancel_an_msp_encode_and_change_setting_mid_encode(qtbot, app_settings, png64: Path) -> None:
-    window = make_window(qtbot, app_settings, SLOW_MSP, SideSettings("original"), image=png64)
+def test_cancel_an_msp_encode_and_change_setting_mid_encode(qtbot, app_settings, png200: Path) -> None:
+    window = make_window(qtbot, app_settings, SLOW_MSP, SideSettings("original"), image=png200)
     c = window.controller
     shown: list[SideSettings] = []
     c.state.a.result_changed.connect(lambda side: side.result and shown.append(side.result.settings))
     wait_running_with_progress(qtbot, window)
-    assert "estimated" in window.panels[SideName.A].progress.format()
+    assert "coding" in window.panels[SideName.A].progress.format()
 
     started = time.monotonic()
     window.cancel_all()  # Esc
@@ -40,16 +43,13 @@ def test_cancel_an_msp_encode_and_change_setting_mid_encode(qtbot, app_settings,
     print(f"\nMSP cancel: worker idle {time.monotonic() - started:.2f} s after Esc")
     assert c.state.a.result is None
 
-    # Mid-encode change: the slow job is superseded by a fast one; its result must never show.
+    # Mid-encode change: the MSP job is superseded; its result must never show.
     c.set_side_settings(SideName.A, SLOW_MSP.with_(quality=0.4))
     wait_running_with_progress(qtbot, window)
-    c.set_side_settings(SideName.A, FAST_MSP)
+    c.set_side_settings(SideName.A, SideSettings("jpeg", 0.3))
     wait_done(qtbot, window, SideName.A, timeout=60000)
     qtbot.waitUntil(lambda: not c.service.is_busy(), timeout=30000)
-    assert shown == [FAST_MSP]
-    result = c.state.a.result
-    assert result.settings == FAST_MSP and result.header_text and "profile" in result.header_text
-    assert c.stale_dropped + 1 >= 1  # nothing stale was applied, whatever arrived late was counted
+    assert shown == [SideSettings("jpeg", 0.3)]
 
 
 def test_save_and_open_msp_and_a_corrupt_file(qtbot, app_settings, png64: Path, tmp_path: Path) -> None:
@@ -57,6 +57,7 @@ def test_save_and_open_msp_and_a_corrupt_file(qtbot, app_settings, png64: Path, 
     wait_done(qtbot, window, timeout=60000)
     c = window.controller
     a = c.state.a.result
+    assert a.header_text and "profile" in a.header_text and a.estimated_bpp is not None
     target = tmp_path / "out" / "photo.msp"
     with qtbot.waitSignal(c.files.written, timeout=5000):
         assert c.save_bitstream(SideName.A, target)
@@ -81,20 +82,24 @@ def test_save_and_open_msp_and_a_corrupt_file(qtbot, app_settings, png64: Path, 
 
 
 def test_event_loop_never_stalls_during_an_msp_encode(qtbot, app_settings, png200: Path) -> None:
-    """The longest gap between 5 ms timer ticks while an MSP encode runs on the CPU."""
+    """The longest gap between 5 ms timer ticks while MSP encodes run on the CPU (3 s of them)."""
     window = make_window(qtbot, app_settings, SLOW_MSP, SideSettings("webp", 0.5), image=png200)
     wait_running_with_progress(qtbot, window)
-    side = window.controller.state.a
+    c = window.controller
+    side = c.state.a
     clock = QElapsedTimer()
     clock.start()
     gaps: list[int] = []
     last = [clock.elapsed()]
     updates = [0]
+    qualities = iter([round(0.05 + 0.01 * i, 2) for i in range(91) if round(0.05 + 0.01 * i, 2) != 0.5])
 
     def tick() -> None:
         now = clock.elapsed()
         if side.status is SideStatus.RUNNING:  # only what happens while the encoder works counts
             gaps.append(now - last[0])
+        elif side.status is SideStatus.DONE:
+            c.set_side_settings(SideName.A, SLOW_MSP.with_(quality=next(qualities)))  # a new, uncached encode
         last[0] = now
 
     timer = QTimer()
@@ -102,14 +107,14 @@ def test_event_loop_never_stalls_during_an_msp_encode(qtbot, app_settings, png20
     timer.timeout.connect(tick)
     timer.start()
     side.progress_changed.connect(lambda _s: updates.__setitem__(0, updates[0] + 1))
-    qtbot.waitUntil(lambda: side.status is not SideStatus.RUNNING or clock.elapsed() > 4000, timeout=10000)
+    qtbot.waitUntil(lambda: sum(gaps) >= 3000 or clock.elapsed() > 60000, timeout=70000)
     timer.stop()
-    seconds = clock.elapsed() / 1000
     window.cancel_all()
+    measured = sum(gaps) / 1000
     worst = max(gaps)
-    print(f"\nEvent-loop responsiveness during an MSP encode: {len(gaps)} ticks in {seconds:.1f} s, "
+    print(f"\nEvent-loop responsiveness during MSP encodes: {len(gaps)} ticks in {measured:.1f} s of encoding, "
           f"max stall {worst} ms, median {sorted(gaps)[len(gaps) // 2]} ms, "
-          f"{updates[0]} progress updates ({updates[0] / seconds:.1f}/s)")
-    assert seconds >= 1.0, "the encode finished too fast to measure anything"
-    assert updates[0] / seconds <= 30  # throttled to at most ~20 Hz
+          f"{updates[0]} progress updates ({updates[0] / measured:.1f}/s)")
+    assert measured >= 3.0
+    assert updates[0] / measured <= 30  # throttled to at most ~20 Hz
     assert worst < 100

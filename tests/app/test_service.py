@@ -43,12 +43,12 @@ def test_identical_requests_share_one_encode_and_fill_the_cache(qtbot, service, 
 
 
 @requires_msp
-def test_a_user_request_preempts_a_background_msp_job(qtbot, service, image64) -> None:
+def test_a_user_request_preempts_a_background_msp_job(qtbot, service, image64, image200) -> None:
     events: list[tuple[str, int, bool]] = []
     service.jobStarted.connect(lambda job_id: events.append(("started", job_id, False)))
     service.jobCancelled.connect(lambda job_id, preempted: events.append(("cancelled", job_id, preempted)))
     service.jobFinished.connect(lambda job_id, _o: events.append(("finished", job_id, False)))
-    background = service.submit(image64, SideSettings("msp:balanced", 0.3), Priority.SWEEP)
+    background = service.submit(image200, SideSettings("msp:fast", 0.3), Priority.SWEEP)
     qtbot.waitUntil(lambda: ("started", background, False) in events, timeout=60000)
     user = service.submit(image64, SideSettings("msp:fast", 0.5), Priority.INTERACTIVE)
     qtbot.waitUntil(lambda: ("finished", user, False) in events, timeout=60000)
