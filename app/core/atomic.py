@@ -7,13 +7,13 @@ never a truncated mix: we write a temporary file in the target folder, flush it 
 
 from __future__ import annotations
 
-import io
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
+from codec.atomic import write_bytes_atomic
+from codec.image_io import png_bytes
 
 __all__ = ["atomic_write_bytes", "export_png", "OverwriteOriginalError"]
 
@@ -36,24 +36,11 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, protect: tup
         if original is not None and (_same_file(path, Path(original)) or path.resolve() == Path(original).resolve()):
             raise OverwriteOriginalError(f"refusing to overwrite the original image {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-    return path
+    # The one atomic writer of the project (temp file + fsync + rename); the user already
+    # confirmed replacing an existing export in the Save dialog, so overwrite=True here.
+    return write_bytes_atomic(path, data, overwrite=True)
 
 
 def export_png(target: str | os.PathLike[str], pixels: np.ndarray, protect: tuple[Path, ...] = ()) -> Path:
     """Save an H x W x 3 uint8 array as PNG, atomically, never over a protected path."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG", optimize=False)
-    return atomic_write_bytes(target, buffer.getvalue(), protect=protect)
+    return atomic_write_bytes(target, png_bytes(np.ascontiguousarray(pixels)), protect=protect)

@@ -96,6 +96,8 @@ class FileJobs(QObject):
                 self.writeFailed.emit(str(exc))
             except OSError as exc:
                 self.writeFailed.emit(f"cannot write {path.name}: {exc.strerror or exc}")
+            except CodecError as exc:  # codec.atomic reports write failures as CodecError
+                self.writeFailed.emit(str(exc))
             else:
                 self.written.emit(str(path))
 
