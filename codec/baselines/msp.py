@@ -45,6 +45,7 @@ class MSPCodec(ImageCodec):
 
     profile: str = "balanced"
     device: str = "cpu"
+    lof_iterations: int | None = None  # None: the profile's own LOF budget; 0: LOF off (ablation)
 
     def __post_init__(self) -> None:
         if self.profile not in MSP_PROFILES:
@@ -52,11 +53,11 @@ class MSPCodec(ImageCodec):
 
     @property
     def name(self) -> str:  # type: ignore[override]
-        return f"msp-{self.profile}"
+        return f"msp-{self.profile}" + ("" if self.lof_iterations is None else f"-lof{self.lof_iterations}")
 
     @property
     def label(self) -> str:
-        return f"MSP {self.profile}"
+        return f"MSP {self.profile}" + ("" if self.lof_iterations is None else f" (LOF {self.lof_iterations})")
 
     def unavailable_reason(self) -> str | None:
         if importlib.util.find_spec("codec.api") is None:
@@ -71,7 +72,9 @@ class MSPCodec(ImageCodec):
         return "MSP (codec.api)", version
 
     def _encode(self, image: np.ndarray, quality: float) -> bytes:
-        result = _api().encode(image, profile=self.profile, quality=quality, device=self.device)
+        result = _api().encode(
+            image, profile=self.profile, quality=quality, device=self.device, lof_iterations=self.lof_iterations
+        )
         return bytes(result.data)
 
     def _decode(self, data: bytes) -> np.ndarray:

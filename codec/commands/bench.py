@@ -31,7 +31,7 @@ def _bench(args: argparse.Namespace) -> int:
     profiles = args.profile or [p.name for p in list_profiles()]
     info = model_info()
     print(f"image {args.image} ({w}x{h}), {args.threads} threads, device {args.device}, model {info['model_id']} ({info['source']})")
-    print(f"{'profile':<10} {'steps':>5} {'encode s':>9} {'decode s':>9} {'bpp':>7} {'PSNR':>6}")
+    print(f"{'profile':<14} {'steps':>5} {'encode s':>9} {'decode s':>9} {'bpp':>7} {'PSNR':>6}")
     for name in profiles:
         enc_times, dec_times = [], []
         result = encode(image, profile=name, quality=args.quality, device=args.device)  # warm-up
@@ -70,6 +70,8 @@ def _bench_profiles(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     profiles = [p for p in list_profiles() if not args.profile or p.name in args.profile]
     codecs = [MSPCodec(profile=p.name, device=args.device) for p in profiles]
+    if args.lof_ablation:  # the same decoders without latent overfitting
+        codecs += [MSPCodec(profile=p.name, device=args.device, lof_iterations=0) for p in profiles if p.lof_iterations]
     options = EvalOptions(qualities=tuple(args.qualities), progress=True, ms_ssim=False)
     results = evaluate_dataset(codecs, args.dataset, limit=args.images, options=options)
     vtm = load_reference("vtm")
@@ -78,9 +80,10 @@ def _bench_profiles(args: argparse.Namespace) -> int:
     n_images = len(results.image_names)
     print(f"dataset {args.dataset} ({n_images} images), qualities {args.qualities}, {args.threads} threads, "
           f"device {args.device}, model {info['model_id']}; wall {results.wall_seconds:.0f} s")
-    print(f"{'profile':<10} {'steps':>5} {'encode s':>9} {'decode s':>9} {'BD vs VTM':>10} {'BD vs fast':>10}")
+    print(f"{'profile':<14} {'steps':>5} {'encode s':>9} {'decode s':>9} {'BD vs VTM':>10} {'BD vs fast':>10}")
     fast = curves.get("msp-fast")
-    for prof, entry in zip(profiles, results.codecs):
+    steps_of = {p.name: p.steps for p in profiles}
+    for entry in results.codecs:
         curve = curves[entry.name]
         enc = st.median(p.encoding_time for img in entry.images for p in img.points)
         dec = st.median(p.decoding_time for img in entry.images for p in img.points)
@@ -91,7 +94,16 @@ def _bench_profiles(args: argparse.Namespace) -> int:
             except CodecError as exc:
                 return f"n/a ({exc})"[:10]
             return f"{r.percent:+.1f} %" + ("*" if r.warning else "")
-        print(f"{prof.name:<10} {prof.steps:>5} {enc:>9.2f} {dec:>9.2f} {bd(vtm):>10} {bd(fast) if fast and curve is not fast else '-':>10}")
+        name = entry.name.removeprefix("msp-")
+        print(f"{name:<14} {steps_of[name.split('-')[0]]:>5} {enc:>9.2f} {dec:>9.2f} {bd(vtm):>10} {bd(fast) if fast and curve is not fast else '-':>10}")
+    for name, curve in curves.items():
+        ablated = curves.get(f"{name}-lof0")
+        if ablated is not None:
+            try:
+                r = bd_rate(ablated.bpp, ablated.psnr_rgb, curve.bpp, curve.psnr_rgb)
+                print(f"LOF saving, {name.removeprefix('msp-')} vs the same decoder without LOF: {r.percent:+.1f} % BD-rate")
+            except CodecError as exc:
+                print(f"LOF saving, {name}: n/a ({exc})")
     print("BD-rate: PSNR-RGB, PCHIP; VTM = published Kodak average (kodak/vtm.json); * = small overlap")
     if args.out:
         from codec.eval.results import save_results
@@ -147,5 +159,6 @@ def register(subparsers) -> None:
     p.add_argument("--images", type=int, default=None, help="first N images of the dataset")
     p.add_argument("--qualities", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0])
     p.add_argument("--out", default=None, help="also save the per-image results JSON")
+    p.add_argument("--lof-ablation", action="store_true", help="also run LOF profiles with LOF off")
     p.add_argument("--serial", action="store_true", help="also time a serial context-model decoder (Kodak size and 2K)")
     p.set_defaults(func=_bench)
