@@ -8,6 +8,7 @@ transforms and the probability model stay the same.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -107,15 +108,28 @@ class MSPCodecModel(nn.Module):
         return self.config.latent_channels
 
     # ------------------------------------------------------------------ training
-    def forward_train(self, x: torch.Tensor, quality: float, schedule: MSPSchedule) -> TrainOutput:
-        """x in [0, 1], (B, 3, H, W) with H, W multiples of 8 * 2**scales."""
+    def forward_train(
+        self,
+        x: torch.Tensor,
+        quality: float,
+        schedule: MSPSchedule,
+        transform_context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+    ) -> TrainOutput:
+        """x in [0, 1], (B, 3, H, W) with H, W multiples of 8 * 2**scales.
+
+        ``transform_context`` wraps the transforms only (e.g. bf16 autocast): the entropy
+        model always runs in fp32, its likelihoods are too sensitive for bf16.
+        """
         gain, inv_gain, lam = self.rate_point(quality)
-        y = self.g_a(x).float() * gain.view(1, -1, 1, 1)
+        with transform_context():
+            y = self.g_a(x)
+        y = y.float() * gain.view(1, -1, 1, 1)
         y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
         rate = msp_rate(self.backbone, self.factorized.likelihood, y_noisy, schedule)
         y_ste = y + (torch.round(y) - y).detach()
-        x_hat = self.g_s(y_ste * inv_gain.view(1, -1, 1, 1))
-        return TrainOutput(x_hat=x_hat, rate=rate, lam=lam)
+        with transform_context():
+            x_hat = self.g_s(y_ste * inv_gain.view(1, -1, 1, 1))
+        return TrainOutput(x_hat=x_hat.float(), rate=rate, lam=lam)
 
     # ------------------------------------------------------------------ coding
     def integer_backbone(self) -> IntegerBackbone:

@@ -91,21 +91,7 @@ class _Wrapper(nn.Module):
         self.device = device
 
     def forward(self, x: torch.Tensor, quality: float, schedule):
-        m = self.model
-        gain, inv_gain, lam = m.rate_point(quality)
-        with _autocast(self.device):
-            y = m.g_a(x)
-        y = y.float() * gain.view(1, -1, 1, 1)
-        y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
-        from codec.entropy_models.msp import msp_rate
-
-        rate = msp_rate(m.backbone, m.factorized.likelihood, y_noisy, schedule)
-        y_ste = y + (torch.round(y) - y).detach()
-        with _autocast(self.device):
-            x_hat = m.g_s((y_ste * inv_gain.view(1, -1, 1, 1)).contiguous(memory_format=torch.channels_last))
-        from codec.models.msp_codec import TrainOutput
-
-        return TrainOutput(x_hat=x_hat.float(), rate=rate, lam=lam)
+        return self.model.forward_train(x, quality, schedule, lambda: _autocast(self.device))
 
 
 def _save_atomic(obj, path: Path) -> None:
