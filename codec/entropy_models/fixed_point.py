@@ -103,9 +103,13 @@ class QuantizedConv(nn.Module):
         self.padding = conv.kernel_size[0] // 2
         assert conv.stride == (1, 1) and conv.kernel_size[0] == conv.kernel_size[1]
 
-    def forward(self, a: torch.Tensor) -> torch.Tensor:
-        acc = exact_float32_conv(a, self.weight_int, self.padding)
-        out = torch.round(acc * self.scale + self.bias_int)
+    def forward(self, a: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """``rows`` selects output channels: only those are computed (saves time and memory)."""
+        w, scale, bias = self.weight_int, self.scale, self.bias_int
+        if rows is not None:
+            w, scale, bias = w[rows], scale[:, rows], bias[:, rows]
+        acc = exact_float32_conv(a, w, self.padding)
+        out = torch.round(acc * scale + bias)
         return torch.clamp(out, -ACT_LIMIT, ACT_LIMIT)
 
 

@@ -93,15 +93,19 @@ class IntegerBackbone(nn.Module):
         self.ctx_head = QuantizedConv(backbone.ctx_head)
         self.param_head = QuantizedConv(backbone.param_head)
 
-    def forward(self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor, channels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Returns (context, mean, log-scale); the parameters only for the space-to-depth
+        ``channels`` being coded in this step, so the largest layer computes no unused output."""
         h = int_prelu(self.in_proj(torch.cat([values, mask, ctx], dim=1)), self.in_slope)
         for i, (c1, c2) in enumerate(zip(self.convs1, self.convs2)):
             r = c2(int_prelu(c1(h), getattr(self, f"slope{i}")))
             h = torch.clamp(h + r, -32767.0, 32767.0)
         ctx_out = self.ctx_head(h)
-        params = self.param_head(h)
-        c4 = 4 * self.latent_channels
-        return ctx_out, params[:, :c4], params[:, c4:]
+        params = self.param_head(h, torch.cat([channels, channels + 4 * self.latent_channels]))
+        k = channels.numel()
+        return ctx_out, params[:, :k], params[:, k:]
 
 
 # ----------------------------------------------------------------------------- layout helpers
@@ -258,19 +262,20 @@ def run_progressive(
         for p, parity in schedule.spatial_steps:
             spatial = _column_parity(parity, hc, wc, device) & valid_s2d[:, p : p + 1]
             for c0, c1 in groups:
-                ctx, mean_int, log_scale_int = backbone(quantize_activation(values), mask, ctx)
                 chans = torch.tensor(_step_channels(c, p, c0, c1), device=device)
+                ctx, mean_int, log_scale_int = backbone(quantize_activation(values), mask, ctx, chans)
                 sel_sp = spatial[0, 0].nonzero(as_tuple=True)  # (rows, cols)
-                ch_idx = chans.view(-1, 1).expand(-1, sel_sp[0].numel()).reshape(-1)
+                local = torch.arange(len(chans), device=device).view(-1, 1).expand(-1, sel_sp[0].numel()).reshape(-1)
                 r_idx = sel_sp[0].repeat(len(chans))
                 c_idx = sel_sp[1].repeat(len(chans))
-                index = (torch.zeros_like(ch_idx), ch_idx, r_idx, c_idx)
-                means = (mean_int[index] / ACT_SCALE).cpu().numpy()
-                scale_idx = log_scale_to_index(log_scale_int[index] / ACT_SCALE).cpu().numpy()
+                index = (torch.zeros_like(local), chans[local], r_idx, c_idx)
+                step_index = (index[0], local, r_idx, c_idx)
+                means = (mean_int[step_index] / ACT_SCALE).cpu().numpy()
+                scale_idx = log_scale_to_index(log_scale_int[step_index] / ACT_SCALE).cpu().numpy()
                 y_hat = code_step(StepRequest(scale=s, means=means, scale_indices=scale_idx, index=index))
                 values[index] = y_hat.to(device=device, dtype=torch.float64)
                 if means_s2d is not None:
-                    means_s2d[index] = mean_int[index] / ACT_SCALE
+                    means_s2d[index] = mean_int[step_index] / ACT_SCALE
                 mrows = _mask_rows(c, p, c0, c1)
                 mask[:, mrows] = torch.where(spatial.expand(1, len(mrows), hc, wc), ACT_SCALE, mask[:, mrows])
                 step += 1
