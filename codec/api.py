@@ -146,6 +146,7 @@ def encode(
 
             lof = overfit_latent(model, x, y, q, prof, height, width, progress=report, cancel=cancel)
             y, lof_iterations = lof.latent, lof.iterations
+        del x  # the image tensor is not needed for coding: free it before the largest allocations
         _check_cancel(cancel)
 
         def on_step(i: int) -> None:

@@ -166,7 +166,7 @@ class MSPCodecModel(nn.Module):
         """Quantise and entropy-code a latent (1, C, h, w); returns segments and y_hat."""
         device = y.device
         _, c, hv, wv = y.shape
-        y_pad, coarse_valid = _pad_latent(y.double(), schedule)
+        y_pad, coarse_valid = _pad_latent(y, schedule)  # float32 is exact here: halves peak memory
         scales = decimate(y_pad, schedule.scales)
         coarsest = scales[-1]
         sym_c = torch.clamp(torch.round(coarsest), -FACTORIZED_LIMIT, FACTORIZED_LIMIT)
