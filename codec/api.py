@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from codec.bitstream import Container, code_to_quality, pack, quality_to_code, unpack
+from codec.bitstream import FORMAT_VERSION, Container, code_to_quality, pack, quality_to_code, unpack
 from codec.errors import BitstreamError, EncodeCancelled, ProfileError
 from codec.image_io import to_rgb_array
 from codec.models.msp_codec import MSPCodecModel, image_padding
@@ -183,7 +183,7 @@ def _header(container: Container, total_bytes: int, latent_channels: int) -> Bit
             f"corrupt bitstream: {len(container.segments)} segments, profile {prof.name} needs {prof.schedule.scales + 1}"
         )
     return BitstreamHeader(
-        format_version=1,
+        format_version=FORMAT_VERSION,
         model_id=container.model_id,
         profile=container.profile,
         quality=container.quality,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +134,3 @@ def default_model() -> LoadedModel:
     if not path.exists():
         return _cached("", True)
     return _cached(str(path), False)
-
-
-def describe(loaded: LoadedModel) -> str:
-    return json.dumps({"model_id": loaded.model_id, "source": loaded.source, "config": loaded.model.config.to_dict()})

@@ -7,9 +7,6 @@ valid CRCs (below) either decode to some image of the declared size or raise Bit
 """
 
 import time
-import zlib
-
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,7 +65,6 @@ def test_valid_header_random_payloads(height, width, quality, payloads):
     global REAL
     REAL = REAL or _real_container()
     data = pack(Container(REAL.model_id, "fast", quality, height, width, tuple(payloads)))
-    zlib.crc32(data)  # payload CRCs are valid by construction
     _decode_bounded(data)
 
 
