@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.core.backends.msp import MspInfo
-from app.core.batch import BatchQueue
+from app.core.batch import BatchQueue, images_in_folder
 from app.core.bitrate_search import BitrateSearch
 from app.core.cache import ResultCache
 from app.core.codecs import CLASSIC_KEYS, SideSettings, is_msp, msp_key
@@ -111,19 +111,21 @@ class StudioController(QObject):
     def open_paths(self, paths: list[Path]) -> None:
         """Dropped or chosen paths: the first image opens, folders and further images queue up."""
         opened = False
-        queued = 0
+        to_queue: list[Path] = []
         for path in paths:
             if path.is_dir():
-                added = self.batch.add_folder(path)
-                queued += added
-                if not added:
+                found = images_in_folder(path)
+                to_queue.extend(found)
+                if not found:
                     self.message.emit("warning", f"No images found in folder {path.name}")
                 continue
             if not opened:
                 self.open_path(path)
                 opened = True
             elif path.suffix.lower() in IMAGE_SUFFIXES:
-                queued += self.batch.add([path])
+                to_queue.append(path)
+        # One add for the whole drop: thousands of files cost one model reset, not thousands.
+        queued = self.batch.add(to_queue)
         if queued:
             self.message.emit("info", f"Added {queued} image(s) to the batch queue")
 

@@ -33,7 +33,11 @@ class BatchQueue:
 
     def add(self, paths: list[Path]) -> int:
         known = set(self._paths)
-        new = [p for p in paths if p not in known]
+        new = []
+        for path in paths:
+            if path not in known:
+                known.add(path)
+                new.append(path)
         self._paths.extend(new)
         if new:
             self.changed.emit()

@@ -117,5 +117,6 @@ def load_image(path: str | os.PathLike[str]) -> LoadedImage:
     try:
         pixels = codec_load_image(file_path)  # EXIF orientation, alpha, 16-bit handled there
     except ImageInputError as exc:
-        raise ImageLoadError(str(exc).replace(str(file_path), name)) from exc
+        text = str(exc).replace(str(file_path), name)
+        raise ImageLoadError(text if name in text else f"{name}: {text}") from exc
     return image_from_array(pixels, name=name, path=file_path, fmt=fmt, file_bytes=file_bytes)
