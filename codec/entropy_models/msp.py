@@ -32,7 +32,10 @@ from codec.entropy_models.fixed_point import ACT_SCALE, QuantizedConv, int_prelu
 from codec.entropy_models.gaussian import discretized_gaussian_likelihood, log_scale_to_index
 from codec.entropy_models.schedule import KNOWN_SUBPOSITION, MASK_CHUNK, MSPSchedule
 
-__all__ = ["MSPBackbone", "IntegerBackbone", "MSPRate", "msp_rate", "StepRequest", "run_progressive", "VALUE_LIMIT"]
+__all__ = [
+    "MSPBackbone", "IntegerBackbone", "MSPRate", "msp_rate", "StepRequest", "ProgressiveResult", "run_progressive",
+    "VALUE_LIMIT",
+]
 
 VALUE_LIMIT = 127.0  # |values| fed to the backbone saturate here (fixed-point range)
 
@@ -84,6 +87,7 @@ class IntegerBackbone(nn.Module):
     def __init__(self, backbone: MSPBackbone) -> None:
         super().__init__()
         self.latent_channels = backbone.latent_channels
+        self.mask_channels = backbone.mask_channels
         self.in_proj = QuantizedConv(backbone.in_proj)
         self.register_buffer("in_slope", _prelu_slope(backbone.in_act))
         self.convs1 = nn.ModuleList(QuantizedConv(c) for c in backbone.convs1)
@@ -207,6 +211,12 @@ class StepRequest:
     index: tuple[torch.Tensor, ...]
 
 
+@dataclass(frozen=True)
+class ProgressiveResult:
+    y_hat: torch.Tensor  # (1, C, H, W) float64, padded layout
+    means: torch.Tensor | None  # predicted means, same layout, when collected
+
+
 def run_progressive(
     backbone: IntegerBackbone,
     coarsest: torch.Tensor,
@@ -216,12 +226,12 @@ def run_progressive(
     code_step: Callable[[StepRequest], torch.Tensor],
     device: torch.device,
     on_step: Callable[[int], None] | None = None,
-    means_out: list | None = None,
-) -> torch.Tensor:
+    collect_means: bool = False,
+) -> ProgressiveResult:
     """Run the progressive steps shared by encoder and decoder; returns the full y_hat.
 
-    If ``means_out`` is a list, the predicted mean of every element (zero for the coarsest
-    scale) is appended to it as one (1, C, H, W) tensor: the encoder's greedy search uses it.
+    With ``collect_means`` the predicted mean of every element (zero for the coarsest scale)
+    comes back too: the encoder's greedy search snaps symbols relative to it.
 
     ``coarsest`` is the decoded coarsest scale (1, C, H/2^S, W/2^S); ``latent_shape`` (C, H, W)
     is padded to the schedule's alignment and ``valid`` gives the unpadded latent size: padded
@@ -249,8 +259,8 @@ def run_progressive(
 
         values = current.repeat_interleave(4, dim=1)  # unknown elements hold the coarser value
         values = torch.where(valid_s2d.repeat(1, c, 1, 1), values, torch.zeros_like(values))
-        means_s2d = current_means.repeat_interleave(4, dim=1) if means_out is not None else None
-        mask = torch.zeros(1, backbone_mask_channels(c), hc, wc, dtype=torch.float64, device=device)
+        means_s2d = current_means.repeat_interleave(4, dim=1) if collect_means else None
+        mask = torch.zeros(1, backbone.mask_channels, hc, wc, dtype=torch.float64, device=device)
         mask[:, KNOWN_SUBPOSITION::4] = ACT_SCALE
         invalid = ~valid_s2d  # (1, 4, Hc, Wc)
         mask = torch.where(invalid.repeat(1, c // MASK_CHUNK, 1, 1), torch.full_like(mask, ACT_SCALE), mask)
@@ -284,11 +294,5 @@ def run_progressive(
         current = F.pixel_shuffle(values, 2)
         if means_s2d is not None:
             current_means = F.pixel_shuffle(means_s2d, 2)
-    if means_out is not None:
-        means_out.append(current_means)
-    return current
-
-
-def backbone_mask_channels(latent_channels: int) -> int:
-    return 4 * (latent_channels // MASK_CHUNK)
+    return ProgressiveResult(y_hat=current, means=current_means if collect_means else None)
 

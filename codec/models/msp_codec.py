@@ -187,16 +187,16 @@ class MSPCodecModel(nn.Module):
             bits += symbol_bits(symbols, req.scale_indices)
             return torch.from_numpy(symbols.astype(np.float64) + req.means)
 
-        means: list | None = [] if with_means else None
-        y_hat = run_progressive(
-            self.integer_backbone(), sym_c, tuple(y_pad.shape[1:]), (hv, wv), schedule, code_step, device, on_step, means
+        result = run_progressive(
+            self.integer_backbone(), sym_c, tuple(y_pad.shape[1:]), (hv, wv), schedule, code_step, device, on_step,
+            collect_means=with_means,
         )
         segments = (coarse_enc.finish(), *(encoders[s].finish() for s in range(schedule.scales - 1, -1, -1)))
         return LatentCode(
             segments=segments,
-            y_hat=y_hat[..., :hv, :wv].float(),
+            y_hat=result.y_hat[..., :hv, :wv].float(),
             estimated_bits=bits,
-            means=means[0][..., :hv, :wv] if means else None,
+            means=result.means[..., :hv, :wv] if result.means is not None else None,
         )
 
     @torch.no_grad()
@@ -226,7 +226,7 @@ class MSPCodecModel(nn.Module):
             symbols = decoders[req.scale].decode_gaussian(req.scale_indices)
             return torch.from_numpy(symbols.astype(np.float64) + req.means)
 
-        y_hat = run_progressive(self.integer_backbone(), sym_c, (c, h, w), (hv, wv), schedule, code_step, device, on_step)
+        y_hat = run_progressive(self.integer_backbone(), sym_c, (c, h, w), (hv, wv), schedule, code_step, device, on_step).y_hat
         for decoder in decoders.values():
             decoder.finish()
         return y_hat[..., :hv, :wv].float()
