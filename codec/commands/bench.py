@@ -62,8 +62,6 @@ def _bench_profiles(args: argparse.Namespace) -> int:
 
     from codec.api import list_profiles, model_info
     from codec.baselines.msp import MSPCodec
-    from codec.errors import CodecError
-    from codec.eval.bdrate import bd_rate
     from codec.eval.reference import load_reference
     from codec.eval.runner import EvalOptions, evaluate_dataset
 
@@ -74,7 +72,8 @@ def _bench_profiles(args: argparse.Namespace) -> int:
         codecs += [MSPCodec(profile=p.name, device=args.device, lof_iterations=0) for p in profiles if p.lof_iterations]
     options = EvalOptions(qualities=tuple(args.qualities), progress=True, ms_ssim=False)
     results = evaluate_dataset(codecs, args.dataset, limit=args.images, options=options)
-    vtm = load_reference("vtm")
+    # The VTM reference is a Kodak average: against any other dataset its BD-rate would mean nothing.
+    vtm = load_reference("vtm") if Path(args.dataset).name.lower() == "kodak" else None
     curves = {c.name: c.curve() for c in results.codecs}
     info = model_info()
     n_images = len(results.image_names)
@@ -89,27 +88,42 @@ def _bench_profiles(args: argparse.Namespace) -> int:
         dec = st.median(p.decoding_time for img in entry.images for p in img.points)
 
         def bd(anchor) -> str:
-            try:
-                r = bd_rate(anchor.bpp, anchor.psnr_rgb, curve.bpp, curve.psnr_rgb)
-            except CodecError as exc:
-                return f"n/a ({exc})"[:10]
-            return f"{r.percent:+.1f} %" + ("*" if r.warning else "")
+            return _bd_text(anchor.bpp, anchor.psnr_rgb, curve.bpp, curve.psnr_rgb)
         name = entry.name.removeprefix("msp-")
-        print(f"{name:<14} {steps_of[name.split('-')[0]]:>5} {enc:>9.2f} {dec:>9.2f} {bd(vtm):>10} {bd(fast) if fast and curve is not fast else '-':>10}")
-    for name, curve in curves.items():
-        ablated = curves.get(f"{name}-lof0")
-        if ablated is not None:
-            try:
-                r = bd_rate(ablated.bpp, ablated.psnr_rgb, curve.bpp, curve.psnr_rgb)
-                print(f"LOF saving, {name.removeprefix('msp-')} vs the same decoder without LOF: {r.percent:+.1f} % BD-rate")
-            except CodecError as exc:
-                print(f"LOF saving, {name}: n/a ({exc})")
-    print("BD-rate: PSNR-RGB, PCHIP; VTM = published Kodak average (kodak/vtm.json); * = small overlap")
+        print(f"{name:<14} {steps_of[name.split('-')[0]]:>5} {enc:>9.2f} {dec:>9.2f} {bd(vtm) if vtm else '-':>10} "
+              f"{bd(fast) if fast and curve is not fast else '-':>10}")
+    for entry in results.codecs:
+        ablated_entry = next((e for e in results.codecs if e.name == f"{entry.name}-lof0"), None)
+        if ablated_entry is None:
+            continue
+        label = entry.name.removeprefix("msp-")
+        anchor, curve = curves[ablated_entry.name], curves[entry.name]
+        print(f"LOF saving, {label} vs the same decoder without LOF: "
+              f"{_bd_text(anchor.bpp, anchor.psnr_rgb, curve.bpp, curve.psnr_rgb)} BD-rate; per image:")
+        for image, ablated_image in zip(entry.images, ablated_entry.images):
+            print(f"  {image.image:<24} {_bd_text(*_rd_points(ablated_image), *_rd_points(image))}")
+    print("BD-rate: PSNR-RGB, PCHIP; VTM = published Kodak average (kodak/vtm.json); * = small overlap; "
+          "n/a = no overlap")
     if args.out:
         from codec.eval.results import save_results
 
         save_results(results, args.out)
     return 0
+
+
+def _rd_points(image) -> tuple[list[float], list[float]]:
+    return [p.bpp for p in image.points], [p.psnr_rgb for p in image.points]
+
+
+def _bd_text(anchor_bpp, anchor_psnr, bpp, psnr) -> str:
+    from codec.errors import CodecError
+    from codec.eval.bdrate import bd_rate
+
+    try:
+        r = bd_rate(anchor_bpp, anchor_psnr, bpp, psnr)
+    except CodecError:
+        return "n/a"  # the curves do not overlap in rate
+    return f"{r.percent:+.1f} %" + ("*" if r.warning else "")
 
 
 def _decode_seconds(image, profile: str, device: str, repeat: int) -> float:
