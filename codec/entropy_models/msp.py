@@ -39,6 +39,11 @@ __all__ = [
 
 VALUE_LIMIT = 127.0  # |values| fed to the backbone saturate here (fixed-point range)
 
+BAND_POSITIONS = 32768
+"""Coding runs the backbone on bands of about this many grid positions (plus a margin of its
+receptive field): the transient activations of a whole 8K grid would need about 2 GB, a band
+needs a quarter of that, and the integer arithmetic makes the banded result identical."""
+
 
 class MSPBackbone(nn.Module):
     """The shared per-step network (float, for training)."""
@@ -96,6 +101,29 @@ class IntegerBackbone(nn.Module):
             self.register_buffer(f"slope{i}", _prelu_slope(act))
         self.ctx_head = QuantizedConv(backbone.ctx_head)
         self.param_head = QuantizedConv(backbone.param_head)
+        self.receptive_radius = 2 * len(self.convs1)  # two 3x3 convolutions per residual block
+
+    def forward_banded(
+        self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor, channels: torch.Tensor,
+        band_positions: int | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`forward` on quantised ``values``, computed in row bands with a receptive-field
+        margin so peak memory is bounded by the band, not the image; exact, like :meth:`forward`."""
+        hc, wc = values.shape[-2:]
+        rows = max(1, (band_positions or BAND_POSITIONS) // max(wc, 1))
+        if rows >= hc:
+            return self(quantize_activation(values), mask, ctx, channels)
+        margin = self.receptive_radius
+        outputs: list[torch.Tensor] | None = None
+        for r0 in range(0, hc, rows):
+            r1 = min(hc, r0 + rows)
+            a, b = max(0, r0 - margin), min(hc, r1 + margin)
+            parts = self(quantize_activation(values[..., a:b, :]), mask[..., a:b, :], ctx[..., a:b, :], channels)
+            if outputs is None:
+                outputs = [part.new_empty(*part.shape[:2], hc, wc) for part in parts]
+            for out, part in zip(outputs, parts):
+                out[..., r0:r1, :] = part[..., r0 - a : r1 - a, :]
+        return tuple(outputs)  # type: ignore[return-value]
 
     def forward(
         self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor, channels: torch.Tensor
@@ -273,7 +301,7 @@ def run_progressive(
             spatial = _column_parity(parity, hc, wc, device) & valid_s2d[:, p : p + 1]
             for c0, c1 in groups:
                 chans = torch.tensor(_step_channels(c, p, c0, c1), device=device)
-                ctx, mean_int, log_scale_int = backbone(quantize_activation(values), mask, ctx, chans)
+                ctx, mean_int, log_scale_int = backbone.forward_banded(values, mask, ctx, chans)
                 sel_sp = spatial[0, 0].nonzero(as_tuple=True)  # (rows, cols)
                 local = torch.arange(len(chans), device=device).view(-1, 1).expand(-1, sel_sp[0].numel()).reshape(-1)
                 r_idx = sel_sp[0].repeat(len(chans))
