@@ -102,6 +102,9 @@ def _bench_profiles(args: argparse.Namespace) -> int:
               f"{_bd_text(anchor.bpp, anchor.psnr_rgb, curve.bpp, curve.psnr_rgb)} BD-rate; per image:")
         for image, ablated_image in zip(entry.images, ablated_entry.images):
             print(f"  {image.image:<24} {_bd_text(*_rd_points(ablated_image), *_rd_points(image))}")
+    for name, curve in curves.items():
+        points = ", ".join(f"{b:.3f}/{q:.2f}" for b, q in zip(curve.bpp, curve.psnr_rgb))
+        print(f"{name.removeprefix('msp-')} mean bpp/PSNR-RGB dB: {points}")
     print("BD-rate: PSNR-RGB, PCHIP; VTM = published Kodak average (kodak/vtm.json); * = small overlap; "
           "n/a = no overlap")
     if args.out:

@@ -46,3 +46,23 @@ def test_profiles_command(capsys):
     assert main(["profiles"]) == 0
     out = capsys.readouterr().out
     assert "fast" in out and "balanced *" in out and "best" in out
+
+
+def test_bench_profiles_with_lof_ablation(tmp_path, make_image, capsys):
+    """The profile table, the LOF saving (overall and per image) and the curves, on a tiny set."""
+    data = tmp_path / "set"
+    data.mkdir()
+    for i in range(2):
+        Image.fromarray(make_image(64, 64, seed=20 + i)).save(data / f"img{i}.png")
+    argv = ["bench", "--profiles", "--profile", "fast", "--profile", "balanced", "--lof-ablation", "--dataset",
+            str(data), "--qualities", "0", "0.33", "0.67", "1", "--threads", "1", "--out", str(tmp_path / "r.json")]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    table = [line.split() for line in text.splitlines() if len(line.split()) > 4 and line.split()[1].isdigit()]
+    rows = {cells[0]: cells for cells in table}
+    assert rows["fast"][1] == "18" and rows["balanced"][1] == "27" and rows["balanced-lof0"][1] == "27"
+    assert rows["balanced"][4] == "-"  # not Kodak: no BD-rate against the Kodak VTM average
+    assert "LOF saving, balanced vs the same decoder without LOF" in text
+    assert "img0.png" in text and "img1.png" in text
+    assert "balanced mean bpp/PSNR-RGB dB" in text
+    assert (tmp_path / "r.json").stat().st_size > 0
