@@ -63,6 +63,13 @@ def test_profiles_listed_with_steps():
     assert steps == sorted(steps)
 
 
+def _assert_same_decode(decoded: np.ndarray, reference: np.ndarray) -> None:
+    # The synthesis transform is float (may differ in the last ulp between back-ends); the
+    # probability model is exact, and one wrong mean or scale would derail every later symbol.
+    assert np.abs(decoded.astype(int) - reference.astype(int)).max() <= 1
+    assert np.mean(decoded != reference) < 1e-3
+
+
 @pytest.mark.parametrize("enc_threads,dec_threads", [(1, 2), (2, 1)])
 def test_bit_exact_across_thread_counts(enc_threads, dec_threads, make_image):
     image = make_image(96, 128, seed=11)
@@ -74,7 +81,25 @@ def test_bit_exact_across_thread_counts(enc_threads, dec_threads, make_image):
         decoded = decode(result.data)
     finally:
         torch.set_num_threads(before)
-    # A single wrong mean or scale would derail every later symbol: equal images mean the
-    # probability model agreed exactly on both sides.
-    assert np.abs(decoded.image.astype(int) - result.reconstruction.astype(int)).max() <= 1
-    assert np.mean(decoded.image != result.reconstruction) < 1e-3
+    _assert_same_decode(decoded.image, result.reconstruction)
+
+
+@pytest.mark.parametrize("encode_onednn", [True, False])
+def test_bit_exact_across_convolution_backends(encode_onednn, make_image):
+    """oneDNN and PyTorch's own im2col + GEMM convolutions sum in different orders, like another
+    device would: a bitstream from either decodes identically with the other."""
+    image = make_image(96, 128, seed=12)
+    with torch.backends.mkldnn.flags(enabled=encode_onednn):
+        result = encode(image, profile="balanced", quality=0.6, lof_iterations=0)
+    with torch.backends.mkldnn.flags(enabled=not encode_onednn):
+        decoded = decode(result.data)
+    _assert_same_decode(decoded.image, result.reconstruction)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("encode_device,decode_device", [("cuda", "cpu"), ("cpu", "cuda")])
+def test_bit_exact_across_devices(encode_device, decode_device, make_image):
+    image = make_image(256, 384, seed=13)
+    result = encode(image, profile="balanced", quality=0.6, device=encode_device, lof_iterations=0)
+    decoded = decode(result.data, device=decode_device)
+    _assert_same_decode(decoded.image, result.reconstruction)
