@@ -21,7 +21,7 @@ from codec.errors import BitstreamError, EncodeCancelled, ProfileError
 from codec.image_io import to_rgb_array
 from codec.models.msp_codec import MSPCodecModel, image_padding
 from codec.profiles import DEFAULT_PROFILE, PROFILE_NAMES, get_profile, load_profiles
-from codec.types import BitstreamHeader, DecodeResult, EncodeResult, ProfileInfo, Progress
+from codec.types import BitstreamHeader, DecodeResult, EncodeResult, ModelInfo, ProfileInfo, Progress
 from codec.zoo import LoadedModel, default_model
 
 __all__ = [
@@ -68,10 +68,15 @@ def _model(device: torch.device) -> tuple[MSPCodecModel, LoadedModel]:
     return model, loaded
 
 
-def model_info() -> dict:
+def model_info() -> ModelInfo:
+    """The default weights (loaded on first use: reads the file and builds the model)."""
     loaded = default_model()
-    cfg = loaded.model.config
-    return {"model_id": loaded.model_id, "source": loaded.source, "latent_channels": cfg.latent_channels}
+    return ModelInfo(
+        model_id=loaded.model_id,
+        source=loaded.source,
+        latent_channels=loaded.model.config.latent_channels,
+        parameters=sum(p.numel() for p in loaded.model.parameters()),
+    )
 
 
 def list_profiles() -> list[ProfileInfo]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Progress", "EncodeResult", "DecodeResult", "BitstreamHeader", "ProfileInfo"]
+__all__ = ["Progress", "EncodeResult", "DecodeResult", "BitstreamHeader", "ProfileInfo", "ModelInfo"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +100,15 @@ class ProfileInfo:
     steps: int
     lof_iterations: int
     greedy: bool
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The weights the codec encodes with: what every bitstream names, and where they came from."""
+
+    model_id: str
+    """16 hex digits (first 8 bytes of the SHA-256 of the weights file), written into each file."""
+    source: str
+    """The weights file, or "untrained" for the random initialisation ($MSP_UNTRAINED=1)."""
+    latent_channels: int
+    parameters: int

@@ -30,7 +30,7 @@ def _bench(args: argparse.Namespace) -> int:
     h, w = image.shape[:2]
     profiles = args.profile or [p.name for p in list_profiles()]
     info = model_info()
-    print(f"image {args.image} ({w}x{h}), {args.threads} threads, device {args.device}, model {info['model_id']} ({info['source']})")
+    print(f"image {args.image} ({w}x{h}), {args.threads} threads, device {args.device}, model {info.model_id} ({info.source})")
     print(f"{'profile':<14} {'steps':>5} {'encode s':>9} {'decode s':>9} {'bpp':>7} {'PSNR':>6}")
     for name in profiles:
         enc_times, dec_times = [], []
@@ -78,7 +78,7 @@ def _bench_profiles(args: argparse.Namespace) -> int:
     info = model_info()
     n_images = len(results.image_names)
     print(f"dataset {args.dataset} ({n_images} images), qualities {args.qualities}, {args.threads} threads, "
-          f"device {args.device}, model {info['model_id']}; wall {results.wall_seconds:.0f} s")
+          f"device {args.device}, model {info.model_id}; wall {results.wall_seconds:.0f} s")
     print(f"{'profile':<14} {'steps':>5} {'encode s':>9} {'decode s':>9} {'BD vs VTM':>10} {'BD vs fast':>10}")
     fast = curves.get("msp-fast")
     steps_of = {p.name: p.steps for p in profiles}

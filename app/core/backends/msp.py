@@ -10,7 +10,6 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 
@@ -56,64 +55,30 @@ def _torch_devices() -> tuple[str, ...]:
         return ("cpu",)
 
 
-def _model_id(api: ModuleType) -> str:
-    for name in ("model_info", "MODEL_ID", "model_id", "get_model_id"):
-        value = getattr(api, name, None)
-        if callable(value):
-            try:
-                value = value()
-            except Exception:  # noqa: BLE001
-                value = None
-        if isinstance(value, dict):
-            value = value.get("model_id")
-        if isinstance(value, str) and value:
-            return value
-    return ""
-
-
-def _model_source(api: ModuleType) -> str:
-    info = getattr(api, "model_info", None)
-    try:
-        value = info() if callable(info) else None
-    except Exception:  # noqa: BLE001
-        return ""
-    return str(value.get("source", "")) if isinstance(value, dict) else ""
-
-
 def load_msp() -> MspInfo:
-    """Import ``codec.api`` and describe it; never raises (unavailability is a state)."""
+    """Import ``codec.api``, load the weights and describe them; never raises (unavailability is a
+    state the window shows, with the reason)."""
     try:
         api = _module()
+        profiles = api.list_profiles()
+        model = api.model_info()
+        devices = tuple(api.available_devices()) or ("cpu",)
     except ImportError as exc:
         return MspInfo(available=False, reason=f"MSP codec not installed (codec.api: {exc})", devices=_torch_devices())
-    except Exception as exc:  # noqa: BLE001 - a broken install must not kill the app
+    except Exception as exc:  # noqa: BLE001 - missing or broken weights must not kill the app
         return MspInfo(available=False, reason=f"MSP codec failed to load: {exc}", devices=_torch_devices())
-    names: list[str] = []
-    descriptions: list[str] = []
-    try:
-        for item in api.list_profiles():
-            name = item if isinstance(item, str) else getattr(item, "name", str(item))
-            names.append(name)
-            descriptions.append("" if isinstance(item, str) else str(getattr(item, "description", "")))
-    except Exception as exc:  # noqa: BLE001
-        return MspInfo(available=False, reason=f"MSP profiles unavailable: {exc}", devices=_torch_devices())
-    try:
-        devices = tuple(str(d) for d in api.available_devices()) or ("cpu",)
-    except Exception:  # noqa: BLE001
-        devices = _torch_devices()
-    default = str(getattr(api, "DEFAULT_PROFILE", names[0] if names else "balanced"))
     return MspInfo(
         available=True,
-        profiles=tuple(names) or DEFAULT_MSP_PROFILES,
-        profile_descriptions=tuple(descriptions),
-        default_profile=default,
+        profiles=tuple(p.name for p in profiles) or DEFAULT_MSP_PROFILES,
+        profile_descriptions=tuple(p.description for p in profiles),
+        default_profile=api.DEFAULT_PROFILE,
         devices=devices,
-        model_id=_model_id(api),
-        model_source=_model_source(api),
+        model_id=model.model_id,
+        model_source=model.source,
     )
 
 
-def encode(pixels: Any, profile: str, quality: float, device: str,
+def encode(pixels: np.ndarray, profile: str, quality: float, device: str,
            progress: Callable[[Progress], None] | None, cancel: Callable[[], bool] | None) -> EncodeResult:
     # The API turns the array into a tensor in place of copying; hand it a writable copy of our
     # read-only reference so torch never aliases (or warns about) shared memory.
@@ -129,6 +94,5 @@ def read_header(data: bytes) -> BitstreamHeader:
     return _module().read_header(data)
 
 
-def describe_header(header: Any) -> str:
-    describe = getattr(header, "describe", None)
-    return describe() if callable(describe) else str(header)
+def describe_header(header: BitstreamHeader) -> str:
+    return header.describe()
