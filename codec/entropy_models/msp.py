@@ -72,14 +72,24 @@ class MSPBackbone(nn.Module):
     def _sat(x: torch.Tensor) -> torch.Tensor:
         return torch.clamp(x, -VALUE_LIMIT, VALUE_LIMIT)
 
-    def forward(self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor, channels: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Returns (context, mean, log-scale) for all 4C space-to-depth channels, or only for
+        ``channels`` (a step's): the parameter head is the widest layer, and a training unroll
+        needs each step's channels only."""
         h = self._sat(self.in_act(self._sat(self.in_proj(torch.cat([self._sat(values), mask, ctx], dim=1)))))
         for c1, act, c2 in zip(self.convs1, self.acts, self.convs2):
             h = self._sat(h + self._sat(c2(self._sat(act(self._sat(c1(h)))))))
         ctx_out = self._sat(self.ctx_head(h))
-        params = self._sat(self.param_head(h))
         c4 = 4 * self.latent_channels
-        return ctx_out, params[:, :c4], params[:, c4:]
+        if channels is None:
+            params = self._sat(self.param_head(h))
+            return ctx_out, params[:, :c4], params[:, c4:]
+        rows = torch.cat([channels, channels + c4])
+        params = self._sat(F.conv2d(h, self.param_head.weight[rows], self.param_head.bias[rows]))
+        k = channels.numel()
+        return ctx_out, params[:, :k], params[:, k:]
 
 
 def _prelu_slope(act: nn.PReLU) -> torch.Tensor:
@@ -209,12 +219,13 @@ def msp_rate(
         for p, parity in schedule.spatial_steps:
             spatial = _column_parity(parity, hc, wc, y.device).to(y.dtype)
             for c0, c1 in groups:
-                ctx, mean, log_scale = backbone(values, mask, ctx)
+                chans = torch.tensor(_step_channels(c, p, c0, c1), device=y.device)
+                ctx, mean, log_scale = backbone(values, mask, ctx, chans)
+                lik = discretized_gaussian_likelihood(target[:, chans], mean, torch.exp(log_scale))
+                bits = bits + (-torch.log2(lik) * spatial).flatten(1).sum(1)
                 sel = y.new_zeros(1, 4 * c, 1, 1)
-                sel[:, _step_channels(c, p, c0, c1)] = 1.0
+                sel[:, chans] = 1.0
                 sel = sel * spatial
-                lik = discretized_gaussian_likelihood(target, mean, torch.exp(log_scale))
-                bits = bits + (-torch.log2(lik) * sel).flatten(1).sum(1)
                 values = values * (1 - sel) + target * sel
                 msel = y.new_zeros(1, backbone.mask_channels, 1, 1)
                 msel[:, _mask_rows(c, p, c0, c1)] = 1.0

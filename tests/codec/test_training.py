@@ -79,3 +79,25 @@ def test_ddp_two_cpu_processes(data_dir, tmp_path):
     assert ckpt["step"] == 3
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["steps"] == 3 and np.isfinite(report["last_loss"])
+
+
+def test_backbone_head_for_a_steps_channels_matches_the_full_head():
+    """Training computes the parameter head only for each step's channels; same values and grads."""
+    from codec.entropy_models.msp import MSPBackbone
+
+    torch.manual_seed(3)
+    backbone = MSPBackbone(16, 8, 1)
+    torch.nn.init.normal_(backbone.param_head.weight, std=0.3)
+    torch.nn.init.normal_(backbone.param_head.bias, std=0.3)
+    values = torch.randn(2, 64, 5, 6) * 4
+    mask = torch.randint(0, 2, (2, backbone.mask_channels, 5, 6)).float()
+    ctx = torch.randn(2, 8, 5, 6)
+    chans = torch.tensor([1, 5, 9, 62])
+    ctx_full, mean_full, scale_full = backbone(values, mask, ctx)
+    ctx_step, mean_step, scale_step = backbone(values, mask, ctx, chans)
+    assert torch.equal(ctx_full, ctx_step)
+    assert torch.allclose(mean_full[:, chans], mean_step, atol=1e-6)
+    assert torch.allclose(scale_full[:, chans], scale_step, atol=1e-6)
+    grad_full = torch.autograd.grad((mean_full[:, chans] * scale_full[:, chans]).sum(), backbone.in_proj.weight)[0]
+    grad_step = torch.autograd.grad((mean_step * scale_step).sum(), backbone.in_proj.weight)[0]
+    assert torch.allclose(grad_full, grad_step, rtol=1e-4, atol=1e-5)
