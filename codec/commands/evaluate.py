@@ -115,7 +115,13 @@ def _plot(args: argparse.Namespace) -> int:
     dataset = datasets[0]
     image_counts = {len(r.image_names) for r in loaded if r.image_names}
     images = image_counts.pop() if len(image_counts) == 1 else None
-    measured = [curve for r in loaded for curve in r.curves()]
+    # A codec measured in several files (e.g. rerun next to a new codec) is drawn once: the
+    # later file's curve wins, as the more recent measurement.
+    by_name = {curve.name: curve for r in loaded for curve in r.curves()}
+    measured = list(by_name.values())
+    repeated = len([c for r in loaded for c in r.curves()]) - len(measured)
+    if repeated:
+        print(f"note: {repeated} codec(s) appear in several results files; the last file's curve is used")
 
     if args.references == "none":
         wanted: tuple[str, ...] = ()

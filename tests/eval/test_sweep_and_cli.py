@@ -96,6 +96,12 @@ def test_msp_eval_and_plot_end_to_end(tmp_path, make_image, capsys):
         with Image.open(plots / name) as im:
             assert im.format == "PNG" and im.size[0] > 800
 
+    # The same codec in two results files is drawn and tabled once.
+    assert main(["plot", str(out), str(out), "--out", str(plots), "--anchor", "jpeg", "--max-bpp", "6"]) == 0
+    printed = capsys.readouterr().out
+    assert "2 codec(s) appear in several results files" in printed
+    assert sum(line.startswith("WebP m4 (measured)") and "%" in line for line in printed.splitlines()) == 1
+
     # refusing to overwrite, unknown codecs and Kodak anchors for other data are one-line errors
     assert main(["eval", str(data), "--codecs", "jpeg", "--out", str(out), "--no-progress"]) == 2
     assert main(["eval", str(data), "--codecs", "jpeg,nope", "--out", str(tmp_path / "x.json")]) == 2
