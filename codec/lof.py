@@ -166,7 +166,8 @@ def overfit_latent(
     for p in model.parameters():
         p.requires_grad_(False)
     try:
-        checkpoints = {n // 2, n} - {0}
+        every = profile.lof_checkpoint_every
+        checkpoints = (set(range(every, n + 1, every)) | {n}) if every > 0 else ({n // 2, n} - {0})
         total = n + (n // 2 if profile.greedy else 0)
         initial = true_cost(model, x, y0, quality, profile, height, width)
         candidates = [(initial, y0)]

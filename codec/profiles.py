@@ -27,6 +27,9 @@ class Profile:
     lof_iterations: int
     lof_learning_rate: float
     greedy: bool
+    lof_checkpoint_every: int = 0
+    """Judge the true cost every this many iterations (0: halfway and at the end only). Frequent
+    checkpoints make a long run never end worse than a shorter one on the same decoder."""
 
     def steps(self, latent_channels: int) -> int:
         return self.schedule.steps(latent_channels)
@@ -48,6 +51,7 @@ def load_profiles() -> dict[str, Profile]:
             lof_iterations=int(entry.get("lof_iterations", 0)),
             lof_learning_rate=float(entry.get("lof_learning_rate", 0.02)),
             greedy=bool(entry.get("greedy", False)),
+            lof_checkpoint_every=int(entry.get("lof_checkpoint_every", 0)),
         )
     return profiles
 
