@@ -51,6 +51,11 @@ def _coerce(cls: type, key: str, value: object) -> object:
             f"settings: {', '.join(settable) or 'none'}"
         )
     target = hints[key]
+    members = [t for t in typing.get_args(target) if t is not type(None)]
+    if members:  # an optional setting (e.g. ``int | None``): "none" clears it
+        if isinstance(value, str) and value.lower() == "none":
+            return None
+        target = members[0]
     if not isinstance(value, str) or target is str:
         return value
     try:

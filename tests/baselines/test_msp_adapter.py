@@ -33,3 +33,15 @@ def test_msp_round_trip_matches_the_api(make_image):
     assert direct.data == data  # profile and quality pass through unchanged ("fast" has no LOF)
     assert np.array_equal(decoded, direct.reconstruction)
     assert codec.describe().library.startswith("MSP")
+
+
+def test_optional_settings_parse_from_text():
+    """`--codecs msp-balanced:lof_iterations=0` (the LOF ablation from the command line)."""
+    from codec.baselines.registry import parse_codec_spec
+    from codec.errors import CodecError
+
+    ablated = parse_codec_spec("msp-balanced:lof_iterations=0")
+    assert ablated.lof_iterations == 0 and ablated.name == "msp-balanced-lof0"
+    assert parse_codec_spec("msp-balanced:lof_iterations=none").lof_iterations is None
+    with pytest.raises(CodecError, match="not a valid int"):
+        parse_codec_spec("msp-balanced:lof_iterations=many")
