@@ -59,6 +59,8 @@ class RDPlot(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setLabel("bottom", "Rate (bpp)")
             plot.setLabel("left", ylabel)
+            for side in ("bottom", "left"):  # bpp stays bpp: no "(x0.001)" rescaling of the axis
+                plot.getAxis(side).enableAutoSIPrefix(False)
             plot.setMenuEnabled(False)
         self.psnr_plot.setTitle("PSNR vs rate — this image (click: load into A, Shift+click: B)", size="9pt")
         self.msssim_plot.setTitle("MS-SSIM vs rate — this image", size="9pt")

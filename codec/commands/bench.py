@@ -46,7 +46,7 @@ def _bench(args: argparse.Namespace) -> int:
         mse = np.mean((image.astype(np.float64) - decoded.image) ** 2)
         psnr = 10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf")
         print(
-            f"{name:<10} {result.steps:>5} {statistics.median(enc_times):>9.3f} {statistics.median(dec_times):>9.3f} "
+            f"{name:<14} {result.steps:>5} {statistics.median(enc_times):>9.3f} {statistics.median(dec_times):>9.3f} "
             f"{result.bpp:>7.4f} {psnr:>6.2f}"
         )
     if args.serial:  # decode timing needs no LOF: always compare every profile

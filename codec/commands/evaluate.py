@@ -117,9 +117,9 @@ def _plot(args: argparse.Namespace) -> int:
     images = image_counts.pop() if len(image_counts) == 1 else None
     # A codec measured in several files (e.g. rerun next to a new codec) is drawn once: the
     # later file's curve wins, as the more recent measurement.
-    by_name = {curve.name: curve for r in loaded for curve in r.curves()}
-    measured = list(by_name.values())
-    repeated = len([c for r in loaded for c in r.curves()]) - len(measured)
+    every_curve = [curve for r in loaded for curve in r.curves()]
+    measured = list({curve.name: curve for curve in every_curve}.values())
+    repeated = len(every_curve) - len(measured)
     if repeated:
         print(f"note: {repeated} codec(s) appear in several results files; the last file's curve is used")
 
