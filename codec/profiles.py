@@ -14,9 +14,10 @@ from importlib import resources
 from codec.entropy_models.schedule import MSPSchedule
 from codec.errors import ProfileError
 
-__all__ = ["Profile", "load_profiles", "get_profile", "DEFAULT_PROFILE", "PROFILE_NAMES"]
+__all__ = ["Profile", "load_profiles", "parse_profiles", "LOF_PROXIES", "get_profile", "DEFAULT_PROFILE", "PROFILE_NAMES"]
 
 DEFAULT_PROFILE = "balanced"
+LOF_PROXIES = ("noise", "rounding")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,14 @@ class Profile:
     lof_checkpoint_every: int = 0
     """Judge the true cost every this many iterations (0: halfway and at the end only). Frequent
     checkpoints make a long run never end worse than a shorter one on the same decoder."""
+    lof_proxy: str = "noise"
+    """How LOF's gradient steps see quantisation: ``noise`` (additive uniform noise for the
+    rate, straight-through rounding for the distortion, as in training) or ``rounding`` (the
+    coder's own mean-relative rounding, straight-through, for both: the real bits up to the
+    fixed-point means)."""
+    lof_final_learning_rate: float | None = None
+    """Cosine-decay the LOF step size to this value over the run (None: constant step). A
+    decaying step lets a long run settle into a minimum instead of circling it."""
 
     def steps(self, latent_channels: int) -> int:
         return self.schedule.steps(latent_channels)
@@ -37,7 +46,13 @@ class Profile:
 
 @functools.cache
 def load_profiles() -> dict[str, Profile]:
-    table = tomllib.loads(resources.files("codec").joinpath("profiles.toml").read_text(encoding="utf-8"))
+    """The shipped table, ``codec/profiles.toml``."""
+    return parse_profiles(resources.files("codec").joinpath("profiles.toml").read_text(encoding="utf-8"))
+
+
+def parse_profiles(text: str) -> dict[str, Profile]:
+    """Profiles from TOML text; a bad value is a :class:`ProfileError` naming the profile."""
+    table = tomllib.loads(text)
     profiles = {}
     for name, entry in table.items():
         profiles[name] = Profile(
@@ -52,8 +67,18 @@ def load_profiles() -> dict[str, Profile]:
             lof_learning_rate=float(entry.get("lof_learning_rate", 0.02)),
             greedy=bool(entry.get("greedy", False)),
             lof_checkpoint_every=int(entry.get("lof_checkpoint_every", 0)),
+            lof_proxy=_choice(name, "lof_proxy", str(entry.get("lof_proxy", "noise")), LOF_PROXIES),
+            lof_final_learning_rate=(
+                None if entry.get("lof_final_learning_rate") is None else float(entry["lof_final_learning_rate"])
+            ),
         )
     return profiles
+
+
+def _choice(profile: str, key: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ProfileError(f"profile {profile!r}: {key} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 PROFILE_NAMES: tuple[str, ...] = tuple(load_profiles())

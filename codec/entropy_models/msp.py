@@ -186,6 +186,9 @@ class MSPRate:
 
     progressive_bits: torch.Tensor
     coarsest_bits: torch.Tensor
+    y_hat: torch.Tensor | None = None
+    """With ``quantized``: the latent as the decoder rebuilds it (rounded relative to each
+    predicted mean), with straight-through gradients; None for the noisy training rate."""
 
     @property
     def total_bits(self) -> torch.Tensor:
@@ -197,20 +200,27 @@ def msp_rate(
     coarsest_likelihood: Callable[[torch.Tensor], torch.Tensor],
     y: torch.Tensor,
     schedule: MSPSchedule,
+    quantized: bool = False,
 ) -> MSPRate:
-    """Rate of a (noisy) latent under the MSP model, unrolled with teacher forcing.
+    """Rate of a latent under the MSP model, unrolled over the schedule's steps.
 
-    ``y`` has height and width divisible by ``schedule.alignment``.
+    By default ``y`` is a noisy latent and every step is teacher-forced with its true values
+    (training). With ``quantized`` the unroll mirrors the coder instead: each step rounds its
+    elements relative to the predicted mean (straight-through) and later steps see those
+    values, so the rate is the real coding probability and ``y_hat`` what the decoder gets:
+    the faithful proxy for optimising one image's latent (LOF). ``y`` has height and width
+    divisible by ``schedule.alignment``.
     """
     b, c = y.shape[:2]
     scales = decimate(y, schedule.scales)
-    coarsest_bits = -torch.log2(coarsest_likelihood(scales[-1])).flatten(1).sum(1)
+    known = _straight_through_round(scales[-1]) if quantized else scales[-1]
+    coarsest_bits = -torch.log2(coarsest_likelihood(known)).flatten(1).sum(1)
     bits = y.new_zeros(b)
     ctx = None
     groups = schedule.channel_groups(c)
     for s in range(schedule.scales - 1, -1, -1):
         target = F.pixel_unshuffle(scales[s], 2)  # (B, 4C, Hc, Wc)
-        coarse = scales[s + 1]
+        coarse = known if quantized else scales[s + 1]
         hc, wc = coarse.shape[-2:]
         values = coarse.repeat_interleave(4, dim=1)
         mask = y.new_zeros(b, backbone.mask_channels, hc, wc)
@@ -221,16 +231,26 @@ def msp_rate(
             for c0, c1 in groups:
                 chans = torch.tensor(_step_channels(c, p, c0, c1), device=y.device)
                 ctx, mean, log_scale = backbone(values, mask, ctx, chans)
-                lik = discretized_gaussian_likelihood(target[:, chans], mean, torch.exp(log_scale))
+                step_target = target[:, chans]
+                if quantized:
+                    step_target = mean + _straight_through_round(step_target - mean)
+                lik = discretized_gaussian_likelihood(step_target, mean, torch.exp(log_scale))
                 bits = bits + (-torch.log2(lik) * spatial).flatten(1).sum(1)
                 sel = y.new_zeros(1, 4 * c, 1, 1)
                 sel[:, chans] = 1.0
                 sel = sel * spatial
-                values = values * (1 - sel) + target * sel
+                step_values = target.index_copy(1, chans, step_target) if quantized else target
+                values = values * (1 - sel) + step_values * sel
                 msel = y.new_zeros(1, backbone.mask_channels, 1, 1)
                 msel[:, _mask_rows(c, p, c0, c1)] = 1.0
                 mask = torch.maximum(mask, msel * spatial)
-    return MSPRate(progressive_bits=bits, coarsest_bits=coarsest_bits)
+        if quantized:
+            known = F.pixel_shuffle(values, 2)
+    return MSPRate(progressive_bits=bits, coarsest_bits=coarsest_bits, y_hat=known if quantized else None)
+
+
+def _straight_through_round(x: torch.Tensor) -> torch.Tensor:
+    return x + (torch.round(x) - x).detach()
 
 
 # ----------------------------------------------------------------------------- coding

@@ -197,10 +197,12 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         step += 1
-        losses.append(float(loss.detach()))
+        loss_value, bpp_value, mse_value = float(loss.detach()), float(bpp.detach()), float(mse.detach())
+        losses.append(loss_value)
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.3f}", bpp=f"{float(bpp):.3f}", psnr=f"{float(10 * torch.log10(1 / mse)):.2f}", q=f"{quality:.2f}")
+            psnr = 10 * math.log10(1 / max(mse_value, 1e-12))
+            bar.set_postfix(loss=f"{loss_value:.3f}", bpp=f"{bpp_value:.3f}", psnr=f"{psnr:.2f}", q=f"{quality:.2f}")
         if rank == 0 and (step % cfg.checkpoint_every == 0 or step == end):
             _save_atomic(
                 {

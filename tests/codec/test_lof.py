@@ -1,15 +1,17 @@
+import dataclasses
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from codec.api import _model, _to_tensor, decode, encode
 from codec.errors import EncodeCancelled
 from codec.lof import overfit_latent, true_cost
 from codec.profiles import get_profile
 
-import dataclasses
-import torch
+DEMO_IMAGE = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
 
 
 def _setup(make_image, size=(48, 64)):
@@ -61,3 +63,45 @@ def test_cancel_during_lof_is_prompt(make_image):
     with pytest.raises(EncodeCancelled):
         encode(image, profile="best", quality=0.5, progress=progress, cancel=cancel)
     assert time.perf_counter() - state["requested"] < 0.5
+
+
+def test_lof_step_decay_is_wired_to_the_profile(make_image):
+    image, model, x, y0 = _setup(make_image)
+    constant = dataclasses.replace(get_profile("balanced"), lof_iterations=8, lof_final_learning_rate=None)
+    same = dataclasses.replace(constant, lof_final_learning_rate=constant.lof_learning_rate)
+    decayed = dataclasses.replace(constant, lof_final_learning_rate=0.0)
+    run = lambda p: overfit_latent(model, x, y0, 0.5, p, *image.shape[:2])  # noqa: E731
+    a, b, c = run(constant), run(same), run(decayed)
+    # Decaying to the starting rate is the constant step; decaying to zero takes other steps.
+    assert torch.equal(a.latent, b.latent)
+    assert [t[1] for t in a.trajectory] == [t[1] for t in b.trajectory]
+    assert [t[1] for t in a.trajectory][:1] == [t[1] for t in c.trajectory][:1]  # same first step
+    assert [t[1] for t in a.trajectory] != [t[1] for t in c.trajectory]
+    assert c.final.cost <= c.initial.cost
+
+
+def test_rounding_proxy_is_the_coder_up_to_fixed_point_means():
+    from codec.entropy_models.msp import msp_rate
+    from codec.image_io import load_image
+
+    image = load_image(DEMO_IMAGE)[:128, :192]
+    model, _ = _model(torch.device("cpu"))
+    x = _to_tensor(image, torch.device("cpu"))
+    y = model.analyse(x, 0.5)
+    schedule = get_profile("balanced").schedule
+    code = model.compress_latent(y, schedule)
+    real_bits = 8 * sum(len(s) for s in code.segments)
+    with torch.no_grad():
+        rounded = msp_rate(model.backbone, model.factorized.likelihood, y, schedule, quantized=True)
+        noisy = msp_rate(model.backbone, model.factorized.likelihood, y + torch.rand_like(y) - 0.5, schedule)
+    assert abs(float(rounded.total_bits) - real_bits) / real_bits < 0.05
+    assert float(noisy.total_bits) > 1.2 * real_bits  # why LOF may prefer the rounding proxy
+    # The same symbols as the coder, except where float and fixed-point means straddle a boundary.
+    assert float(((rounded.y_hat - code.y_hat).abs() > 0.5).float().mean()) < 0.02
+
+
+def test_lof_with_the_rounding_proxy_lowers_the_true_cost(make_image):
+    image, model, x, y0 = _setup(make_image)
+    profile = dataclasses.replace(get_profile("balanced"), lof_iterations=8, lof_proxy="rounding")
+    result = overfit_latent(model, x, y0, 0.5, profile, *image.shape[:2])
+    assert result.final.cost < result.initial.cost

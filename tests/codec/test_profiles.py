@@ -1,0 +1,40 @@
+import pytest
+
+from codec.errors import ProfileError
+from codec.profiles import LOF_PROXIES, load_profiles, parse_profiles
+
+ENTRY = """
+[custom]
+description = "test"
+scales = 3
+spatial = "2x2"
+channel_splits = [16]
+lof_iterations = 4
+"""
+
+
+def test_optional_lof_settings_default_to_a_constant_noise_proxy():
+    profile = parse_profiles(ENTRY)["custom"]
+    assert profile.lof_proxy == "noise"
+    assert profile.lof_final_learning_rate is None
+    assert profile.lof_checkpoint_every == 0
+
+
+def test_lof_settings_parse_from_the_table():
+    text = ENTRY + 'lof_proxy = "rounding"\nlof_final_learning_rate = 0.002\n'
+    profile = parse_profiles(text)["custom"]
+    assert (profile.lof_proxy, profile.lof_final_learning_rate) == ("rounding", 0.002)
+
+
+def test_an_unknown_proxy_is_a_profile_error_naming_the_profile():
+    with pytest.raises(ProfileError, match="custom.*lof_proxy.*noise, rounding"):
+        parse_profiles(ENTRY + 'lof_proxy = "gumbel"\n')
+
+
+def test_shipped_profiles_grow_in_effort():
+    fast, balanced, best = (load_profiles()[n] for n in ("fast", "balanced", "best"))
+    steps = [p.steps(96) for p in (fast, balanced, best)]
+    assert steps == sorted(steps) and len(set(steps)) == 3
+    assert fast.lof_iterations == 0 < balanced.lof_iterations < best.lof_iterations
+    assert best.greedy and not fast.greedy
+    assert {p.lof_proxy for p in load_profiles().values()} <= set(LOF_PROXIES)
