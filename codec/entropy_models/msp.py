@@ -86,7 +86,7 @@ class MSPBackbone(nn.Module):
         if channels is None:
             params = self._sat(self.param_head(h))
             return ctx_out, params[:, :c4], params[:, c4:]
-        rows = torch.cat([channels, channels + c4])
+        rows = _param_rows(channels, self.latent_channels)
         params = self._sat(F.conv2d(h, self.param_head.weight[rows], self.param_head.bias[rows]))
         k = channels.numel()
         return ctx_out, params[:, :k], params[:, k:]
@@ -145,12 +145,17 @@ class IntegerBackbone(nn.Module):
             r = c2(int_prelu(c1(h), getattr(self, f"slope{i}")))
             h = torch.clamp(h + r, -32767.0, 32767.0)
         ctx_out = self.ctx_head(h)
-        params = self.param_head(h, torch.cat([channels, channels + 4 * self.latent_channels]))
+        params = self.param_head(h, _param_rows(channels, self.latent_channels))
         k = channels.numel()
         return ctx_out, params[:, :k], params[:, k:]
 
 
 # ----------------------------------------------------------------------------- layout helpers
+
+
+def _param_rows(channels: torch.Tensor, latent_channels: int) -> torch.Tensor:
+    """Parameter-head output rows of space-to-depth ``channels``: their means, then log-scales."""
+    return torch.cat([channels, channels + 4 * latent_channels])
 
 
 def _step_channels(channels: int, p: int, c0: int, c1: int) -> list[int]:
