@@ -81,7 +81,7 @@ def _bench_profiles(args: argparse.Namespace) -> int:
           f"device {args.device}, model {info.model_id}; wall {results.wall_seconds:.0f} s")
     print(f"{'profile':<14} {'steps':>5} {'encode s':>9} {'decode s':>9} {'BD vs VTM':>10} {'BD vs fast':>10}")
     fast = curves.get("msp-fast")
-    steps_of = {p.name: p.steps for p in profiles}
+    steps_of = {c.name: p.steps for c in codecs for p in profiles if p.name == c.profile}
     for entry in results.codecs:
         curve = curves[entry.name]
         enc = st.median(p.encoding_time for img in entry.images for p in img.points)
@@ -90,7 +90,7 @@ def _bench_profiles(args: argparse.Namespace) -> int:
         def bd(anchor) -> str:
             return _bd_text(anchor.bpp, anchor.psnr_rgb, curve.bpp, curve.psnr_rgb)
         name = entry.name.removeprefix("msp-")
-        print(f"{name:<14} {steps_of[name.split('-')[0]]:>5} {enc:>9.2f} {dec:>9.2f} {bd(vtm) if vtm else '-':>10} "
+        print(f"{name:<14} {steps_of[entry.name]:>5} {enc:>9.2f} {dec:>9.2f} {bd(vtm) if vtm else '-':>10} "
               f"{bd(fast) if fast and curve is not fast else '-':>10}")
     for entry in results.codecs:
         ablated_entry = next((e for e in results.codecs if e.name == f"{entry.name}-lof0"), None)
