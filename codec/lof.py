@@ -7,14 +7,13 @@ rate, straight-through rounding for the distortion, as in training) or ``roundin
 unroll rounds each element relative to its predicted mean, straight-through, exactly as the
 coder does: on Kodak the noisy rate overestimates the real bits by about 40 %, the rounded
 one is within 2 %). Because no proxy is the real thing, the search decides on the *true*
-cost: at checkpoints the
-iterate is really quantised and entropy-coded (integer MSP model, real bits) and really
-reconstructed, and the best iterate wins; with ``greedy`` the step size is searched too
-(a second run at half the step size from the best iterate, kept only if it lowers the true
-cost), then a discrete refinement tries snapping symbols that sit just above a
-quantisation boundary to the next smaller magnitude (less rate, little distortion), in rounds
-of decreasing aggressiveness, each kept only if the real bits and real reconstruction say the
-cost went down. The decoder never knows LOF happened.
+cost: at checkpoints the iterate is really quantised and entropy-coded (integer MSP model,
+real bits) and really reconstructed, and the best iterate wins; with ``greedy`` the step
+size is searched too (a second run at half the step size from the best iterate, kept only if
+it lowers the true cost), then a discrete refinement tries snapping symbols that sit just
+above a quantisation boundary to the next smaller magnitude (less rate, little distortion),
+in rounds of decreasing aggressiveness, each kept only if the real bits and real
+reconstruction say the cost went down. The decoder never knows LOF happened.
 """
 
 from __future__ import annotations
