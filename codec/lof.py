@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from codec.entropy_models.msp import msp_rate
+from codec.entropy_models.msp import msp_rate, straight_through_round
 from codec.errors import EncodeCancelled
 from codec.models.msp_codec import MSPCodecModel
 from codec.profiles import Profile
@@ -105,7 +105,7 @@ def _run(
             else:
                 noise = torch.rand(y.shape, generator=gen, device=y.device) - 0.5
                 rate = msp_rate(model.backbone, model.factorized.likelihood, F.pad(y + noise, pad), profile.schedule)
-                y_hat = y + (torch.round(y) - y).detach()
+                y_hat = straight_through_round(y)
             x_hat = model.g_s(y_hat * inv)[..., :height, :width]
             mse = F.mse_loss(x_hat, target)
             bpp = rate.total_bits.sum() / (height * width)

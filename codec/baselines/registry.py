@@ -16,7 +16,7 @@ from codec.baselines.msp import MSP_PROFILES, MSPCodec
 from codec.baselines.pillow_codecs import AvifCodec, Jpeg2000Codec, JpegCodec, JpegXLCodec, WebPCodec
 from codec.errors import CodecError
 
-__all__ = ["codec_names", "get_codec", "parse_codec_spec", "available_codecs", "all_codecs"]
+__all__ = ["codec_names", "get_codec", "parse_codec_spec", "available_codecs", "all_codecs", "coerce_setting"]
 
 _CLASSIC: dict[str, type[ImageCodec]] = {
     cls.name: cls
@@ -42,7 +42,9 @@ def _resolve(name: str) -> tuple[type[ImageCodec], dict[str, object]]:
     raise CodecError(f"unknown codec {name!r}; known: {', '.join(codec_names())}")
 
 
-def _coerce(cls: type, key: str, value: object) -> object:
+def coerce_setting(cls: type, key: str, value: object) -> object:
+    """``value`` for field ``key`` of dataclass ``cls``, converted from text to the field's type
+    (``none`` for optional fields, true/false for booleans); a bad key or value is a CodecError."""
     hints = typing.get_type_hints(cls)
     settable = [f.name for f in dataclasses.fields(cls)]
     if key not in settable:
@@ -77,7 +79,7 @@ def get_codec(name: str, **settings: object) -> ImageCodec:
     CodecUnavailableError.
     """
     cls, fixed = _resolve(name)
-    values = {k: _coerce(cls, k, v) for k, v in settings.items()}
+    values = {k: coerce_setting(cls, k, v) for k, v in settings.items()}
     if set(values) & set(fixed):
         raise CodecError(f"{name}: the profile is part of the name (msp-<profile>)")
     return cls(**fixed, **values)

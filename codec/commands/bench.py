@@ -81,7 +81,8 @@ def _bench_profiles(args: argparse.Namespace) -> int:
           f"device {args.device}, model {info.model_id}; wall {results.wall_seconds:.0f} s")
     print(f"{'profile':<14} {'steps':>5} {'encode s':>9} {'decode s':>9} {'BD vs VTM':>10} {'BD vs fast':>10}")
     fast = curves.get("msp-fast")
-    steps_of = {c.name: p.steps for c in codecs for p in profiles if p.name == c.profile}
+    profile_steps = {p.name: p.steps for p in profiles}
+    steps_of = {c.name: profile_steps[c.profile] for c in codecs}
     for entry in results.codecs:
         curve = curves[entry.name]
         enc = st.median(p.encoding_time for img in entry.images for p in img.points)

@@ -34,7 +34,7 @@ from codec.entropy_models.schedule import KNOWN_SUBPOSITION, MASK_CHUNK, MSPSche
 
 __all__ = [
     "MSPBackbone", "IntegerBackbone", "MSPRate", "msp_rate", "StepRequest", "ProgressiveResult", "run_progressive",
-    "VALUE_LIMIT",
+    "VALUE_LIMIT", "straight_through_round",
 ]
 
 VALUE_LIMIT = 127.0  # |values| fed to the backbone saturate here (fixed-point range)
@@ -218,7 +218,7 @@ def msp_rate(
     """
     b, c = y.shape[:2]
     scales = decimate(y, schedule.scales)
-    known = _straight_through_round(scales[-1]) if quantized else scales[-1]
+    known = straight_through_round(scales[-1]) if quantized else scales[-1]
     coarsest_bits = -torch.log2(coarsest_likelihood(known)).flatten(1).sum(1)
     bits = y.new_zeros(b)
     ctx = None
@@ -238,7 +238,7 @@ def msp_rate(
                 ctx, mean, log_scale = backbone(values, mask, ctx, chans)
                 step_target = target[:, chans]
                 if quantized:
-                    step_target = mean + _straight_through_round(step_target - mean)
+                    step_target = mean + straight_through_round(step_target - mean)
                 lik = discretized_gaussian_likelihood(step_target, mean, torch.exp(log_scale))
                 bits = bits + (-torch.log2(lik) * spatial).flatten(1).sum(1)
                 sel = y.new_zeros(1, 4 * c, 1, 1)
@@ -254,7 +254,8 @@ def msp_rate(
     return MSPRate(progressive_bits=bits, coarsest_bits=coarsest_bits, y_hat=known if quantized else None)
 
 
-def _straight_through_round(x: torch.Tensor) -> torch.Tensor:
+def straight_through_round(x: torch.Tensor) -> torch.Tensor:
+    """round(x) forwards, identity backwards: the quantiser every training and LOF proxy uses."""
     return x + (torch.round(x) - x).detach()
 
 

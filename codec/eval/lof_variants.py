@@ -41,35 +41,25 @@ class VariantResult:
     points: dict[str, tuple[tuple[float, float], ...]]  # image -> ((bpp, PSNR-RGB dB), ...) per quality
 
 
-def _coerce(field_type: str, key: str, text: str) -> object:
-    if text.lower() == "none" and "None" in field_type:
-        return None
-    if field_type.startswith("bool"):
-        if text.lower() not in ("true", "false"):
-            raise ValueError(f"{key} must be true or false, not {text!r}")
-        return text.lower() == "true"
-    if field_type.startswith("int"):
-        return int(text)
-    if field_type.startswith("float"):
-        return float(text)
-    return text
-
-
 def parse_variant(spec: str) -> LOFVariant:
     """``NAME=PROFILE[,field=value...]``, fields being the profile's (e.g. ``lof_proxy=noise``)."""
+    from codec.baselines.registry import coerce_setting
+    from codec.errors import CodecError
     from codec.profiles import Profile
 
     name, sep, rest = spec.partition("=")
     if not sep or not rest:
         raise ValueError(f"bad variant {spec!r}; expected NAME=PROFILE[,field=value...]")
     profile, *pairs = rest.split(",")
-    types = {f.name: str(f.type) for f in dataclasses.fields(Profile)}
     overrides = []
     for pair in pairs:
         key, eq, value = pair.partition("=")
-        if not eq or key not in types or key in ("name", "description", "schedule"):
+        if not eq or key in ("name", "description", "schedule"):  # LOF variants keep the decoder
             raise ValueError(f"bad setting {pair!r} in {spec!r}")
-        overrides.append((key, _coerce(types[key], key, value)))
+        try:
+            overrides.append((key, coerce_setting(Profile, key, value)))
+        except CodecError as exc:
+            raise ValueError(f"bad setting {pair!r} in {spec!r}: {exc}") from None
     return LOFVariant(name, profile, tuple(overrides))
 
 
@@ -92,11 +82,11 @@ def run_variants(
         for path in images:
             image = load_image(path)
             height, width = image.shape[:2]
+            x = _to_tensor(image, torch.device("cpu"))
             row = []
             for requested in qualities:
                 q = code_to_quality(quality_to_code(requested))  # the quality a bitstream can carry
                 with torch.no_grad():
-                    x = _to_tensor(image, torch.device("cpu"))
                     y = model.analyse(x, q)
                     if profile.lof_iterations > 0:
                         cost = overfit_latent(model, x, y, q, profile, height, width).final

@@ -21,7 +21,7 @@ from torch import nn
 from codec.entropy_models.coder import SegmentDecoder, SegmentEncoder
 from codec.entropy_models.factorized import FACTORIZED_LIMIT, FactorizedDensity
 from codec.entropy_models.gaussian import SYMBOL_LIMIT, symbol_bits
-from codec.entropy_models.msp import IntegerBackbone, MSPBackbone, MSPRate, StepRequest, decimate, msp_rate, run_progressive
+from codec.entropy_models.msp import IntegerBackbone, MSPBackbone, MSPRate, StepRequest, decimate, msp_rate, run_progressive, straight_through_round
 from codec.entropy_models.schedule import MSPSchedule
 from codec.models.tiling import run_tiled
 from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform
@@ -126,7 +126,7 @@ class MSPCodecModel(nn.Module):
         y = y.float() * gain.view(1, -1, 1, 1)
         y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
         rate = msp_rate(self.backbone, self.factorized.likelihood, y_noisy, schedule)
-        y_ste = y + (torch.round(y) - y).detach()
+        y_ste = straight_through_round(y)
         with transform_context():
             x_hat = self.g_s(y_ste * inv_gain.view(1, -1, 1, 1))
         return TrainOutput(x_hat=x_hat.float(), rate=rate, lam=lam)
