@@ -38,7 +38,7 @@ class TrainConfig:
     data_dir: str
     run_dir: str
     steps: int = 10000
-    batch_size: int = 16
+    batch_size: int = 16  # per process: under torchrun the step sees world_size * batch_size crops
     crop_size: int = 128
     learning_rate: float = 2e-4
     final_learning_rate: float = 1e-5
@@ -74,6 +74,13 @@ def _lr_at(cfg: TrainConfig, step: int) -> float:
         return cfg.learning_rate * (step + 1) / cfg.warmup_steps
     progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps))
     return cfg.final_learning_rate + 0.5 * (cfg.learning_rate - cfg.final_learning_rate) * (1 + math.cos(math.pi * progress))
+
+
+def _schedule_index(seed: int, step: int, count: int) -> int:
+    """The step's MSP schedule, a function of (seed, step) only: every DDP rank unrolls the same
+    schedule, so none waits at the gradient all-reduce for another's longer unroll (the unroll's
+    cost hardly depends on the batch size), and a resumed run draws the same ones."""
+    return int(np.random.default_rng([seed, step]).integers(count))
 
 
 def _autocast(device: torch.device):
@@ -187,7 +194,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     while step < end:
         x = images.random_batch(rng, cfg.batch_size, cfg.crop_size).to(device).contiguous(memory_format=torch.channels_last)
         quality = float(rng.uniform(0.0, 1.0))
-        schedule = schedules[int(rng.integers(len(schedules)))]
+        schedule = schedules[_schedule_index(cfg.seed, step, len(schedules))]
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(cfg, step)
         out = net(x, quality, schedule)

@@ -81,6 +81,16 @@ def test_ddp_two_cpu_processes(data_dir, tmp_path):
     assert report["steps"] == 3 and np.isfinite(report["last_loss"])
 
 
+def test_every_schedule_is_trained_about_equally_often():
+    """The schedule is drawn per step, the same on every DDP rank; all profiles' schedules get
+    their share, and a different seed gives a different sequence."""
+    from codec.training.loop import _schedule_index
+
+    draws = [_schedule_index(0, step, 3) for step in range(3000)]
+    assert all(abs(draws.count(i) / 3000 - 1 / 3) < 0.04 for i in range(3))
+    assert draws != [_schedule_index(1, step, 3) for step in range(3000)]
+
+
 def test_backbone_head_for_a_steps_channels_matches_the_full_head():
     """Training computes the parameter head only for each step's channels; same values and grads."""
     from codec.entropy_models.msp import MSPBackbone
