@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codec.eval.lof_variants import IMAGE_SUFFIXES
+from codec.errors import CodecError
+from codec.eval.runner import list_images
 
 __all__ = ["CeilingPoint", "measure_ceiling", "main"]
 
@@ -89,9 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    images = sorted(p for p in args.dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[: args.images]
-    if not images:
-        parser.error(f"no images in {args.dataset}")
+    try:
+        images = list_images(args.dataset, args.images)
+    except CodecError as exc:
+        parser.error(str(exc))
     points = measure_ceiling(images, args.qualities, args.profile)
     print(f"{len(images)} images, {args.profile} schedule, no LOF")
     print(f"{'quality':>7} {'bpp':>7} {'coded dB':>9} {'transforms dB':>14} {'quantisation dB':>16}")

@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LOFVariant", "VariantResult", "parse_variant", "run_variants", "bd_rows", "main"]
+from codec.errors import CodecError
+from codec.eval.runner import list_images
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
+__all__ = ["LOFVariant", "VariantResult", "parse_variant", "run_variants", "bd_rows", "main"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,6 @@ class VariantResult:
 def parse_variant(spec: str) -> LOFVariant:
     """``NAME=PROFILE[,field=value...]``, fields being the profile's (e.g. ``lof_proxy=noise``)."""
     from codec.baselines.registry import coerce_setting
-    from codec.errors import CodecError
     from codec.profiles import Profile
 
     name, sep, rest = spec.partition("=")
@@ -101,7 +101,6 @@ def run_variants(
 
 def bd_rows(results: Sequence[VariantResult], anchor: str) -> list[tuple[str, list[float | None], float | None]]:
     """(variant, BD-rate % per image, mean over the images where it exists) against ``anchor``."""
-    from codec.errors import CodecError
     from codec.eval.bdrate import bd_rate
 
     base = next(r for r in results if r.variant.name == anchor)
@@ -135,7 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         variants = [parse_variant(v) for v in args.variant]
     except ValueError as exc:
         parser.error(str(exc))
-    images = sorted(p for p in args.dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[: args.images]
+    try:
+        images = list_images(args.dataset, args.images)
+    except CodecError as exc:
+        parser.error(str(exc))
     results = run_variants(variants, images, args.qualities)
     anchor = args.anchor or variants[0].name
     print(f"\nBD-rate (PSNR-RGB, true costs) against {anchor}:")
