@@ -38,6 +38,8 @@ def _train(args: argparse.Namespace) -> int:
         model=model,
     )
     report = train(cfg, progress=not args.quiet)
+    if report.rank != 0:  # one report per job, not one per process (they would interleave)
+        return 0
     print(json.dumps({"steps": report.steps_done, "last_loss": report.last_loss, "seconds": round(report.seconds, 1), "validation": report.validation}))
     return 0
 

@@ -60,6 +60,7 @@ class TrainReport:
     losses: tuple[float, ...]
     seconds: float
     validation: dict | None
+    rank: int = 0  # under torchrun every process returns a report; rank 0's is the one to show
 
 
 def rd_loss(x: torch.Tensor, model_out, num_pixels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -232,11 +233,15 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     if bar is not None:
         bar.close()
     if distributed:
+        # Rank 0 may still be writing the last checkpoint or validating: a rank that tears its
+        # gloo connections down before the others finish aborts the whole job at exit.
+        dist.barrier()
         dist.destroy_process_group()
     return TrainReport(
         steps_done=step,
         last_loss=losses[-1] if losses else float("nan"),
         losses=tuple(losses),
         seconds=time.perf_counter() - start,
+        rank=rank,
         validation=validation,
     )

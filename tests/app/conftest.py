@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import os
 from pathlib import Path
@@ -33,6 +34,14 @@ def _private_qsettings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     folder = tmp_path_factory.mktemp("qsettings")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     monkeypatch.setenv("MSP_STUDIO_SETTINGS", str(folder / "studio.ini"))
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_after_test() -> None:
+    """The app freezes its start-up objects (app.core.gc_pauses); give them back to the collector
+    after each test so that one test's windows do not outlive it."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_resume_is_exact(data_dir, tmp_path):
 def test_ddp_two_cpu_processes(data_dir, tmp_path):
     run_dir = tmp_path / "ddp"
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",  # standalone: a free port, never a clash
         "-m", "codec.cli", "train", "--data", str(data_dir), "--run-dir", str(run_dir), "--steps", "3",
         "--batch-size", "2", "--crop-size", "64", "--width", "16", "--latent", "16", "--msp-features", "16",
         "--msp-depth", "1", "--threads", "1", "--quiet", "--checkpoint-every", "3",
@@ -77,7 +77,9 @@ def test_ddp_two_cpu_processes(data_dir, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     ckpt = torch.load(run_dir / "checkpoint.pt", weights_only=False)
     assert ckpt["step"] == 3
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    reports = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert len(reports) == 1  # rank 0 reports for the job; rank 1 stays quiet
+    report = reports[0]
     assert report["steps"] == 3 and np.isfinite(report["last_loss"])
 
 
