@@ -18,9 +18,9 @@ __all__ = ["freeze_startup_objects"]
 def freeze_startup_objects() -> int:
     """Collect start-up garbage once, then freeze what survives; returns how many objects are frozen.
 
-    Call when the long-lived objects exist (the model is loaded). Calling again later freezes
-    whatever has accumulated since, which is harmless: frozen objects are only never *collected*
-    as cycles, and the app's long-lived state is not cyclic garbage.
+    Call once, when the long-lived objects exist (the model is loaded). The price is bounded:
+    a start-up object that later becomes part of unreachable *cyclic* garbage stays allocated
+    (reference counting still frees everything else), so call it once, not per image.
     """
     gc.collect()
     gc.freeze()
