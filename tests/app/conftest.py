@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -37,7 +38,7 @@ def _private_qsettings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 
 
 @pytest.fixture(autouse=True)
-def _unfreeze_after_test() -> None:
+def _unfreeze_after_test() -> Iterator[None]:
     """The app freezes its start-up objects (app.core.gc_pauses); give them back to the collector
     after each test so that one test's windows do not outlive it."""
     yield
