@@ -46,6 +46,7 @@ class EncodeService(QObject):
         super().__init__(parent)
         self.cache = cache if cache is not None else ResultCache()
         self.msp_info = MspInfo(available=False, reason="MSP codec is loading")
+        self.msp_loading = True  # until the worker reports (mspReady), whatever it found
         self._jobs: dict[int, Job] = {}  # primary job id -> job doing the work
         self._subscribers: dict[int, list[int]] = {}  # primary job id -> request ids waiting for it
         self._inflight: dict[CacheKey, int] = {}  # identical requests share one primary job
@@ -193,6 +194,7 @@ class EncodeService(QObject):
 
     def _on_msp_ready(self, info: MspInfo) -> None:
         self.msp_info = info
+        self.msp_loading = False
         self.mspReady.emit(info)
 
     # -- results ------------------------------------------------------------------------------

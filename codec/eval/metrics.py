@@ -13,6 +13,9 @@ with ``lossless=True`` so that JSON, means and plots never meet ``inf``; show it
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,14 +98,34 @@ def ms_ssim_rgb(reference: np.ndarray, reconstruction: np.ndarray) -> float | No
     # A handful of small convolutions: with several intra-op threads on a busy machine the
     # OpenMP hand-offs cost 25x the work itself (1.7 s instead of 0.07 s on 768x512), so run
     # them on one thread and give the caller's setting back.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.no_grad():
-            value = ms_ssim(tensor(a), tensor(b), data_range=255, size_average=True)
-    finally:
-        torch.set_num_threads(threads)
+    with _one_intra_op_thread(torch), torch.no_grad():
+        value = ms_ssim(tensor(a), tensor(b), data_range=255, size_average=True)
     return float(value)
+
+
+_single_thread_lock = threading.Lock()
+_single_thread_users = 0
+_saved_threads = 0
+
+
+@contextmanager
+def _one_intra_op_thread(torch) -> Iterator[None]:
+    """torch's intra-op thread count is process-wide and callers overlap (the app computes
+    metrics on a thread pool): the first to enter saves the setting, the last to leave restores
+    it, so overlapping calls can never leave the process stuck on one thread."""
+    global _single_thread_users, _saved_threads
+    with _single_thread_lock:
+        if _single_thread_users == 0:
+            _saved_threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _single_thread_users += 1
+    try:
+        yield
+    finally:
+        with _single_thread_lock:
+            _single_thread_users -= 1
+            if _single_thread_users == 0:
+                torch.set_num_threads(_saved_threads)
 
 
 def ms_ssim_db(value: float | None) -> float | None:

