@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from types import ModuleType
 from typing import ClassVar
 
@@ -70,6 +71,16 @@ class MSPCodec(ImageCodec):
         except metadata.PackageNotFoundError:
             version = "unknown"
         return "MSP (codec.api)", version
+
+    def _details(self) -> dict[str, str]:
+        """The weights: a curve is only reproducible with the model that made it."""
+        if self.unavailable_reason() is not None:
+            return {}
+        try:
+            info = _api().model_info()
+        except (CodecError, OSError) as exc:
+            return {"model": f"unavailable ({exc})"}
+        return {"model": f"{info.model_id} ({Path(info.source).name})"}  # the file, not this machine's path
 
     def _encode(self, image: np.ndarray, quality: float) -> bytes:
         result = _api().encode(

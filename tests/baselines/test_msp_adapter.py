@@ -32,7 +32,9 @@ def test_msp_round_trip_matches_the_api(make_image):
     direct = api.encode(image, profile="fast", quality=0.5)
     assert direct.data == data  # profile and quality pass through unchanged ("fast" has no LOF)
     assert np.array_equal(decoded, direct.reconstruction)
-    assert codec.describe().library.startswith("MSP")
+    description = codec.describe()
+    assert description.library.startswith("MSP")
+    assert description.settings["model"].startswith(api.model_info().model_id)  # results name their weights
 
 
 def test_optional_settings_parse_from_text():
