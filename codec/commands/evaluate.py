@@ -148,11 +148,38 @@ def _plot(args: argparse.Namespace) -> int:
         why = " (MS-SSIM is n/a for images under 161 px a side)" if metric == "ms-ssim" else ""
         print(f"note: no {metric} values to plot{why}")
     print(format_bd_table(bd_table(curves, anchor), anchor))
+    if args.at_bpp:
+        print(_quality_at_table(curves, args.at_bpp))
     if anchor.origin == "published" and images is not None and anchor.images and images < anchor.images:
         print(f"\nnote: measured on {images} image(s), the published curves average {anchor.images}: "
               "BD-rates against them are indicative only")
     print(f"\nplots: {files.psnr}\n       {files.ms_ssim}")
     return 0
+
+
+def _quality_at_table(curves, at_bpp: str) -> str:
+    """PSNR-RGB of every curve at fixed rates (PCHIP over log-rate), "-" outside its measured rates."""
+    from codec.eval.bdrate import quality_at_rate
+
+    try:
+        rates = [float(v) for v in at_bpp.split(",") if v.strip()]
+    except ValueError:
+        raise CodecError(f"--at-bpp wants comma-separated rates, e.g. 0.25,0.5; got {at_bpp!r}") from None
+    if not rates or any(r <= 0 for r in rates):
+        raise CodecError(f"--at-bpp wants positive rates, got {at_bpp!r}")
+    names = [f"{c.label} ({c.origin})" for c in curves]  # as the BD-rate table names them
+    width = max(len(n) for n in names)
+    lines = ["", "PSNR-RGB (dB) at fixed rates; PCHIP over log10(bpp), no extrapolation",
+             f"{'curve':<{width}}  " + "  ".join(f"{r:>7g} bpp" for r in rates)]
+    for curve, name in zip(curves, names, strict=True):
+        bpp, psnr = curve.points("psnr")
+        try:
+            values = [quality_at_rate(bpp, psnr, r) for r in rates]
+        except CodecError:  # too few points, or not increasing: no honest interpolation
+            values = [None] * len(rates)
+        lines.append(f"{name:<{width}}  " + "  ".join(
+            f"{v:>11.2f}" if v is not None else f"{'-':>11}" for v in values))
+    return "\n".join(lines)
 
 
 def register(subparsers) -> None:
@@ -195,5 +222,6 @@ def register(subparsers) -> None:
                    help="published curves to draw: 'default', 'none' or a comma-separated list")
     p.add_argument("--max-bpp", type=float, default=2.0, help="right end of the rate axis (default 2.0)")
     p.add_argument("--stem", default="rd", help="file name stem (default rd: rd_psnr.png, rd_msssim.png)")
+    p.add_argument("--at-bpp", metavar="RATES", help="also print every curve's PSNR at these rates, e.g. 0.25,0.5")
     p.set_defaults(func=_plot)
 

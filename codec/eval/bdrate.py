@@ -24,7 +24,7 @@ from scipy.interpolate import PchipInterpolator
 
 from codec.errors import CodecError
 
-__all__ = ["BDRate", "bd_rate", "MIN_POINTS", "MIN_OVERLAP"]
+__all__ = ["BDRate", "bd_rate", "quality_at_rate", "MIN_POINTS", "MIN_OVERLAP"]
 
 MIN_POINTS = 4
 #: Overlap fraction below which a result carries a warning.
@@ -101,3 +101,13 @@ def bd_rate(
         test_points=len(qt),
         warning=warning,
     )
+
+
+def quality_at_rate(rate: Sequence[float], quality: Sequence[float], at_bpp: float) -> float | None:
+    """The curve's quality at ``at_bpp``: PCHIP of quality over log10(rate), the same monotone
+    interpolation the BD-rate uses (in the other direction), so "PSNR at 0.5 bpp" and the BD-rate
+    tell one story. ``None`` outside the measured rates: never extrapolated."""
+    log_r, q = _curve(rate, quality, "curve")
+    if not log_r[0] <= math.log10(at_bpp) <= log_r[-1]:
+        return None
+    return float(PchipInterpolator(log_r, q)(math.log10(at_bpp)))

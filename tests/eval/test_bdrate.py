@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from codec.errors import CodecError
-from codec.eval.bdrate import bd_rate
+from codec.eval.bdrate import bd_rate, quality_at_rate
 from codec.eval.reference import load_reference
 
 bjontegaard = pytest.importorskip("bjontegaard")
@@ -85,3 +85,17 @@ def test_unusable_curves_are_codec_errors():
         bd_rate(good_r, good_q, [1, 2, 4, 8], [40.0, 42.0, 44.0, 46.0])
     with pytest.raises(CodecError, match="positive"):
         bd_rate(good_r, good_q, [0.0, 0.2, 0.4, 0.8], good_q)
+
+
+def test_quality_at_a_rate_follows_the_curve_and_never_extrapolates():
+    rates = [0.1, 0.2, 0.4, 0.8, 1.6]
+    psnr = [30 + 10 * np.log10(r) for r in rates]  # straight in log-rate: PCHIP reproduces it exactly
+    assert quality_at_rate(rates, psnr, 0.5) == pytest.approx(30 + 10 * np.log10(0.5))
+    assert quality_at_rate(rates, psnr, 0.4) == pytest.approx(psnr[2])
+    assert quality_at_rate(rates, psnr, 0.05) is None and quality_at_rate(rates, psnr, 2.0) is None
+    vtm = load_reference("vtm")
+    r, q = vtm.bpp, vtm.psnr_rgb
+    at = quality_at_rate(r, q, 0.5)
+    below = max(qq for rr, qq in zip(r, q) if rr <= 0.5)
+    above = min(qq for rr, qq in zip(r, q) if rr >= 0.5)
+    assert below <= at <= above  # monotone: between its neighbours, no overshoot
