@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from codec.errors import CodecError
@@ -108,6 +109,7 @@ def _plot(args: argparse.Namespace) -> int:
     from codec.eval.reference import DEFAULT_REFERENCES, REFERENCES, load_reference
     from codec.eval.results import load_results
 
+    at_bpp = _positive_rates(args.at_bpp) if args.at_bpp else ()  # checked before any work is done
     loaded = [load_results(path) for path in args.results]
     datasets = sorted({r.dataset for r in loaded})
     if len(datasets) > 1:
@@ -148,8 +150,8 @@ def _plot(args: argparse.Namespace) -> int:
         why = " (MS-SSIM is n/a for images under 161 px a side)" if metric == "ms-ssim" else ""
         print(f"note: no {metric} values to plot{why}")
     print(format_bd_table(bd_table(curves, anchor), anchor))
-    if args.at_bpp:
-        print(_quality_at_table(curves, args.at_bpp))
+    if at_bpp:
+        print(_quality_at_table(curves, at_bpp))
     if anchor.origin == "published" and images is not None and anchor.images and images < anchor.images:
         print(f"\nnote: measured on {images} image(s), the published curves average {anchor.images}: "
               "BD-rates against them are indicative only")
@@ -157,16 +159,17 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quality_at_table(curves, at_bpp: str) -> str:
+def _positive_rates(text: str) -> tuple[float, ...]:
+    rates = _floats(text, "--at-bpp")
+    if not rates or any(r <= 0 for r in rates):
+        raise CodecError(f"--at-bpp must be positive rates, e.g. 0.25,0.5; got {text!r}")
+    return rates
+
+
+def _quality_at_table(curves, rates: Sequence[float]) -> str:
     """PSNR-RGB of every curve at fixed rates (PCHIP over log-rate), "-" outside its measured rates."""
     from codec.eval.bdrate import quality_at_rate
 
-    try:
-        rates = [float(v) for v in at_bpp.split(",") if v.strip()]
-    except ValueError:
-        raise CodecError(f"--at-bpp wants comma-separated rates, e.g. 0.25,0.5; got {at_bpp!r}") from None
-    if not rates or any(r <= 0 for r in rates):
-        raise CodecError(f"--at-bpp wants positive rates, got {at_bpp!r}")
     names = [f"{c.label} ({c.origin})" for c in curves]  # as the BD-rate table names them
     width = max(len(n) for n in names)
     lines = ["", "PSNR-RGB (dB) at fixed rates; PCHIP over log10(bpp), no extrapolation",

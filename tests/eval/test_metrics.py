@@ -93,7 +93,6 @@ def test_mismatched_or_wrong_images_are_refused():
         psnr_rgb(a, a.astype(np.float32))
 
 
-
 def test_overlapping_ms_ssim_calls_give_the_thread_setting_back():
     """MS-SSIM runs on one intra-op thread, but torch's thread count is process-wide and the app
     computes metrics on a pool. Call A enters, call B enters, A leaves first: a plain save/restore

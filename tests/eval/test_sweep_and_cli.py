@@ -102,7 +102,7 @@ def test_msp_eval_and_plot_end_to_end(tmp_path, make_image, capsys):
     webp = next(line for line in table if line.startswith("WebP m4 (measured)")).split()
     assert webp[-1] == "-" and 10 < float(webp[-2]) < 60
     assert main(["plot", str(out), "--out", str(plots), "--anchor", "jpeg", "--at-bpp", "half"]) == 2
-    assert "--at-bpp wants" in capsys.readouterr().err
+    assert "--at-bpp must be" in capsys.readouterr().err
 
     # The same codec in two results files is drawn and tabled once.
     assert main(["plot", str(out), str(out), "--out", str(plots), "--anchor", "jpeg", "--max-bpp", "6"]) == 0
