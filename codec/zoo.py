@@ -28,6 +28,7 @@ __all__ = [
     "load_weights_into",
     "default_model",
     "weights_path",
+    "weights_metadata",
 ]
 
 WEIGHTS_FORMAT = "msp-weights"
@@ -96,6 +97,12 @@ def load_weights_into(model: MSPCodecModel, path: str | Path) -> dict:
     state = {k: v.to(model.state_dict()[k].dtype) for k, v in payload["state"].items()}
     model.load_state_dict(state)
     model.invalidate_coding_cache()
+    return payload.get("metadata", {})
+
+
+def weights_metadata(path: str | Path) -> dict:
+    """The metadata stored with exported weights (steps, training config, compute)."""
+    payload, _ = _read_payload(Path(path))
     return payload.get("metadata", {})
 
 

@@ -151,12 +151,13 @@ def _bench_serial(image, profiles: list[str], args: argparse.Namespace) -> None:
     from codec.models.serial_context import SerialContextModel
 
     serial = SerialContextModel()
-    big = np.asarray(Image.fromarray(image).resize((2048, 1365), Image.Resampling.BICUBIC))
+    big_w, big_h = (int(v) for v in args.serial_size.lower().split("x"))
+    big = np.asarray(Image.fromarray(image).resize((big_w, big_h), Image.Resampling.BICUBIC))
     print()
-    print("decode time: serial context model (Minnen 2018-style, 5x5 masked context, 1/16 latent, M=192)")
+    print(f"decode time on {args.device}: serial context model (Minnen 2018-style, 5x5 masked context, 1/16 latent, M=192)")
     print(f"{'image':<12} {'serial steps':>12} {'serial s':>9} " + " ".join(f"{p + ' s':>11} {'ratio':>6}" for p in profiles))
-    for label, img in (("%dx%d" % (image.shape[1], image.shape[0]), image), ("2048x1365", big)):
-        timing = serial.time_roundtrip(*img.shape[:2])
+    for label, img in (("%dx%d" % (image.shape[1], image.shape[0]), image), (f"{big_w}x{big_h}", big)):
+        timing = serial.time_roundtrip(*img.shape[:2], device=args.device)
         cells = []
         for name in profiles:
             msp_s = _decode_seconds(img, name, args.device, max(1, args.repeat))
@@ -179,4 +180,12 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, help="also save the per-image results JSON")
     p.add_argument("--lof-ablation", action="store_true", help="also run LOF profiles with LOF off")
     p.add_argument("--serial", action="store_true", help="also time a serial context-model decoder (Kodak size and 2K)")
+    p.add_argument("--serial-size", default="2048x1365", type=_size, help="the large image of --serial, WxH (default 2K)")
     p.set_defaults(func=_bench)
+
+
+def _size(text: str) -> str:
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and 16 <= int(p) <= 8192 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected WxH with sides of 16 to 8192 pixels, got {text!r}")
+    return text

@@ -65,6 +65,50 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _burst(args: argparse.Namespace) -> int:
+    from codec.training.burst import BurstConfig, run_burst
+
+    if not Path(args.pack).is_dir():
+        raise CodecError(f"data pack {args.pack} does not exist (build it with `msp pack`)")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise CodecError("--device cuda: no CUDA GPU is available")
+    cfg = BurstConfig(
+        pack_dir=args.pack,
+        init_weights=args.init_weights,
+        out_dir=args.out,
+        budget_seconds=args.budget,
+        save_every_seconds=args.save_every,
+        batch_size=args.batch_size,
+        crop_size=args.crop_size,
+        learning_rate=args.lr,
+        final_learning_rate=args.final_lr,
+        warmup_steps=args.warmup,
+        device=args.device,
+        seed=args.seed,
+        max_steps=args.max_steps,
+    )
+    report = run_burst(cfg, log=lambda line: print(line, flush=True))
+    print(json.dumps({"steps": report.steps, "crops_per_second": report.crops_per_second, "device": report.device_name}))
+    return 0
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from codec.training.pack import build_pack
+
+    for src in args.sources:
+        if not Path(src).is_dir():
+            raise CodecError(f"training data directory {src} does not exist")
+    report = build_pack(args.sources, args.out, max_bytes=int(args.max_mib * 2**20), large_short_side=args.large_short_side)
+    print(
+        f"{report.out_dir}: {report.images} images, {report.megapixels:.0f} MP, {report.total_bytes / 2**20:.1f} MiB "
+        f"({report.skipped} left out for the budget)"
+    )
+    return 0
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train the MSP codec (resumes from RUN_DIR/checkpoint.pt)")
     p.add_argument("--data", default="../shared/data/train", help="directory of training images")
@@ -87,6 +131,29 @@ def register(subparsers) -> None:
     p.add_argument("--msp-depth", type=int, default=2)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_train)
+
+    p = subparsers.add_parser("burst", help="train from exported weights for a wall-clock budget (a GPU burst)")
+    p.add_argument("--pack", default=".burst/pack", help="data pack built by `msp pack`")
+    p.add_argument("--init-weights", default="resources/weights/msp.pt")
+    p.add_argument("--out", required=True, help="folder for burst-raw.pt, burst-ema.pt and burst.json")
+    p.add_argument("--budget", type=float, default=450.0, help="training seconds (wall clock)")
+    p.add_argument("--save-every", type=float, default=120.0, help="export the weights every this many seconds")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--crop-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1.5e-4)
+    p.add_argument("--final-lr", type=float, default=1e-5)
+    p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--device", default="cuda", choices=("cuda", "cpu"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-steps", type=int, default=None)
+    p.set_defaults(func=_burst)
+
+    p = subparsers.add_parser("pack", help="squeeze training images into a size-budgeted data pack (for a GPU burst)")
+    p.add_argument("sources", nargs="+", help="training image directories")
+    p.add_argument("--out", default=".burst/pack")
+    p.add_argument("--max-mib", type=float, default=50.0)
+    p.add_argument("--large-short-side", type=int, default=640, help="larger images are downscaled to this short side")
+    p.set_defaults(func=_pack)
 
     p = subparsers.add_parser("export", help="write a checkpoint's weights (fp16) for shipping")
     p.add_argument("checkpoint")

@@ -60,7 +60,7 @@ class ModelConfig:
 class TrainOutput:
     x_hat: torch.Tensor
     rate: MSPRate
-    lam: float
+    lam: float | torch.Tensor  # (B,) when the batch mixes qualities
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,26 @@ class MSPCodecModel(nn.Module):
         lam = math.exp((1 - a) * math.log(self.config.lambdas[lo]) + a * math.log(self.config.lambdas[hi]))
         return torch.exp(log_gain), torch.exp(log_inv), lam
 
+    def rate_points(self, qualities: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-sample (gain (B, C), inverse gain (B, C), lambda (B,)) for ``qualities`` (B,).
+
+        The same log-linear curve as :meth:`rate_point`, one point per batch element: a batch
+        that mixes qualities gives every optimiser step gradients from the whole rate range,
+        instead of one quality's (whose gradient norm varies ~20x across the range)."""
+        n = len(self.config.lambdas)
+        q = qualities.detach().float().clamp(0.0, 1.0).to(self.log_gain.device)
+        if n == 1:
+            lam = torch.full_like(q, self.config.lambdas[0])
+            return self.log_gain[0].exp().expand(len(q), -1), self.log_inv_gain[0].exp().expand(len(q), -1), lam
+        t = q * (n - 1)
+        lo = t.floor().long().clamp(max=n - 2)
+        a = (t - lo).unsqueeze(1)
+        log_gain = (1 - a) * self.log_gain[lo] + a * self.log_gain[lo + 1]
+        log_inv = (1 - a) * self.log_inv_gain[lo] + a * self.log_inv_gain[lo + 1]
+        log_lam = torch.log(torch.tensor(self.config.lambdas, dtype=torch.float32, device=q.device))
+        lam = torch.exp((1 - a[:, 0]) * log_lam[lo] + a[:, 0] * log_lam[lo + 1])
+        return torch.exp(log_gain), torch.exp(log_inv), lam
+
     @property
     def latent_channels(self) -> int:
         return self.config.latent_channels
@@ -111,24 +131,31 @@ class MSPCodecModel(nn.Module):
     def forward_train(
         self,
         x: torch.Tensor,
-        quality: float,
+        quality: float | torch.Tensor,
         schedule: MSPSchedule,
         transform_context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
     ) -> TrainOutput:
         """x in [0, 1], (B, 3, H, W) with H, W multiples of 8 * 2**scales.
 
-        ``transform_context`` wraps the transforms only (e.g. bf16 autocast): the entropy
-        model always runs in fp32, its likelihoods are too sensitive for bf16.
+        ``quality`` is one quality for the batch, or a (B,) tensor of one per sample (then
+        ``lam`` of the output is a (B,) tensor too). ``transform_context`` wraps the
+        transforms only (e.g. bf16 autocast): the entropy model always runs in fp32, its
+        likelihoods are too sensitive for bf16.
         """
-        gain, inv_gain, lam = self.rate_point(quality)
+        if isinstance(quality, torch.Tensor):
+            gain, inv_gain, lam = self.rate_points(quality)
+            gain, inv_gain = gain[:, :, None, None], inv_gain[:, :, None, None]
+        else:
+            gain, inv_gain, lam = self.rate_point(quality)
+            gain, inv_gain = gain.view(1, -1, 1, 1), inv_gain.view(1, -1, 1, 1)
         with transform_context():
             y = self.g_a(x)
-        y = y.float() * gain.view(1, -1, 1, 1)
+        y = y.float() * gain
         y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
         rate = msp_rate(self.backbone, self.factorized.likelihood, y_noisy, schedule)
         y_ste = straight_through_round(y)
         with transform_context():
-            x_hat = self.g_s(y_ste * inv_gain.view(1, -1, 1, 1))
+            x_hat = self.g_s(y_ste * inv_gain)
         return TrainOutput(x_hat=x_hat.float(), rate=rate, lam=lam)
 
     # ------------------------------------------------------------------ coding

@@ -54,19 +54,24 @@ class SerialContextModel(nn.Module):
         ctx = F.conv2d(patch, self.context.weight * self.mask, self.context.bias)  # (1, 2C, 1, 1)
         out = self.entropy_parameters(torch.cat([ctx, hyper], dim=1))
         mean, scale = out.chunk(2, dim=1)
-        return mean.double().flatten(), F.softplus(scale).double().flatten() + 0.5
+        return mean.double().flatten().cpu(), F.softplus(scale).double().flatten().cpu() + 0.5
 
     @torch.no_grad()
-    def time_roundtrip(self, height: int, width: int, seed: int = 0) -> SerialTiming:
-        """Encode and decode a random latent for an image of ``height`` x ``width`` pixels."""
+    def time_roundtrip(self, height: int, width: int, seed: int = 0, device: str = "cpu") -> SerialTiming:
+        """Encode and decode a random latent for an image of ``height`` x ``width`` pixels.
+
+        On a GPU the networks run there and every position's parameters come back to the host
+        for the entropy coder, as a real serial decoder must: that round trip per position is
+        the cost the MSP model's constant step count avoids."""
         h, w = -(-height // 16), -(-width // 16)
         c = self.channels
         gen = torch.Generator().manual_seed(seed)
         y = torch.randn(1, c, h, w, generator=gen) * 3
-        hyper = torch.randn(1, 2 * c, h, w, generator=gen) * 0.1
+        hyper = (torch.randn(1, 2 * c, h, w, generator=gen) * 0.1).to(device)
+        self.to(device)
 
         def run(encoder: SegmentEncoder | None, decoder: SegmentDecoder | None) -> torch.Tensor:
-            y_hat = torch.zeros(1, c, h + 4, w + 4)
+            y_hat = torch.zeros(1, c, h + 4, w + 4, device=device)
             for i in range(h):
                 for j in range(w):
                     mean, scale = self._params(y_hat[:, :, i : i + 5, j : j + 5], hyper[:, :, i : i + 1, j : j + 1])
@@ -76,8 +81,8 @@ class SerialContextModel(nn.Module):
                         encoder.encode_gaussian(sym, idx)
                     else:
                         sym = decoder.decode_gaussian(idx)
-                    y_hat[0, :, i + 2, j + 2] = torch.from_numpy(sym + mean.numpy()).float()
-            return y_hat
+                    y_hat[0, :, i + 2, j + 2] = torch.from_numpy(sym + mean.numpy()).float().to(device)
+            return y_hat.cpu()
 
         t = time.perf_counter()
         enc = SegmentEncoder()

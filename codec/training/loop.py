@@ -64,10 +64,11 @@ class TrainReport:
 
 
 def rd_loss(x: torch.Tensor, model_out, num_pixels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(loss, bpp, mse) with loss = bpp + lambda * 255^2 * MSE, per CompressAI."""
-    bpp = model_out.rate.total_bits.mean() / num_pixels
-    mse = F.mse_loss(model_out.x_hat.float(), x)
-    return bpp + model_out.lam * 255.0**2 * mse, bpp, mse
+    """(loss, bpp, mse) batch means, with loss = bpp + lambda * 255^2 * MSE per CompressAI,
+    taken per sample so that a batch of mixed qualities weighs each sample by its own lambda."""
+    bpp = model_out.rate.total_bits / num_pixels
+    mse = (model_out.x_hat.float() - x).square().flatten(1).mean(1)
+    return (bpp + model_out.lam * 255.0**2 * mse).mean(), bpp.mean(), mse.mean()
 
 
 def _lr_at(cfg: TrainConfig, step: int) -> float:

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The GPU burst (docs/gpu-burst.md): train from the shipped weights for a wall-clock budget,
+# then, in the same call, time the decoders on the device and check bit-exactness across devices.
+# Runs from a plain checkout with `python3` holding torch: the project is imported from source
+# and constriction comes from the carried wheel when the machine lacks it.
+#
+# Writes into $OUT (or out/burst): burst-raw.pt, burst-ema.pt, burst.json (written every
+# BURST_SAVE_EVERY s, so a cut-off run still returns them), train.log, timings.txt,
+# cross-device.txt, device.txt.
+#
+# Environment (defaults are the GPU burst's): BURST_DEVICE=cuda BURST_BUDGET=420 (training s)
+# BURST_SAVE_EVERY=120 BURST_BATCH=128 BURST_CROP=256 BURST_MAX_STEPS= BURST_SERIAL_SIZE=2048x1365
+# BURST_BENCH_REPEAT=3 BURST_BENCH_IMAGE=resources/demo/kodim23.png BURST_PACK=.burst/pack BURST_INIT=resources/weights/msp.pt
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${OUT:-out/burst}"
+device="${BURST_DEVICE:-cuda}"
+py="${PYTHON:-python3}"
+mkdir -p "$out"
+
+if ! "$py" -c "import constriction" 2>/dev/null; then
+    site="$(mktemp -d)"
+    "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$site" \
+        .burst/wheels/constriction-*-cp3*.whl || { echo "gpu-burst: no usable constriction wheel in .burst/wheels" >&2; exit 2; }
+    export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+fi
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+
+{ "$py" -c "import sys, torch; print(sys.version.split()[0], 'torch', torch.__version__, 'cuda', torch.cuda.is_available())"
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; } >"$out/device.txt" 2>&1
+
+status=0
+max_steps=()
+[ -n "${BURST_MAX_STEPS:-}" ] && max_steps=(--max-steps "$BURST_MAX_STEPS")
+"$py" -m codec.cli burst --device "$device" --out "$out" --pack "${BURST_PACK:-.burst/pack}" \
+    --init-weights "${BURST_INIT:-resources/weights/msp.pt}" --budget "${BURST_BUDGET:-420}" \
+    --save-every "${BURST_SAVE_EVERY:-120}" --batch-size "${BURST_BATCH:-128}" --crop-size "${BURST_CROP:-256}" \
+    "${max_steps[@]}" 2>&1 | tee "$out/train.log" || status=1
+
+# Timings: every profile's decode against the serial context model, on the device. Shipped
+# weights, so that the figures compare with the README's CPU table.
+"$py" -m codec.cli bench --device "$device" --image "${BURST_BENCH_IMAGE:-resources/demo/kodim23.png}" --serial --serial-size "${BURST_SERIAL_SIZE:-2048x1365}" \
+    --repeat "${BURST_BENCH_REPEAT:-3}" 2>&1 | tee "$out/timings.txt" || status=1
+
+# A bitstream encoded on CUDA decodes bit-exactly on the CPU and the reverse (skipped without CUDA).
+"$py" -m pytest -q -p no:cacheprovider tests/codec/test_roundtrip.py -k across_devices 2>&1 | tee "$out/cross-device.txt" || status=1
+exit $status
