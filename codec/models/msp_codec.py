@@ -180,7 +180,10 @@ class MSPCodecModel(nn.Module):
         _, inv_gain, _ = self.rate_point(quality)
         y = y_hat.float() * inv_gain.view(1, -1, 1, 1).to(y_hat.device)
         tile, margin = TILE_PIXELS // DOWNSAMPLING, TILE_MARGIN_PIXELS // DOWNSAMPLING
-        return run_tiled(self.g_s, y, DOWNSAMPLING, 3, tile, margin)
+        # Full fp32 convolutions on a GPU (cuDNN would use TF32), so that an image decoded on
+        # another device differs at most in the last bit of a few pixels.
+        with torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True, allow_tf32=False):
+            return run_tiled(self.g_s, y, DOWNSAMPLING, 3, tile, margin)
 
     @torch.no_grad()
     def compress_latent(
