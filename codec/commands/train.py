@@ -17,9 +17,16 @@ def _train(args: argparse.Namespace) -> int:
 
     if not Path(args.data).is_dir():
         raise CodecError(f"training data directory {args.data} does not exist")
-    model = ModelConfig(
-        transform_width=args.width, latent_channels=args.latent, msp_features=args.msp_features, msp_depth=args.msp_depth
-    )
+    from codec.models.wavelet import wavelet_channels
+
+    latent = args.latent or (wavelet_channels() if args.transform == "wavelet" else 96)
+    try:
+        model = ModelConfig(
+            transform_width=args.width, latent_channels=latent, msp_features=args.msp_features, msp_depth=args.msp_depth,
+            transform=args.transform,
+        )
+    except ValueError as exc:
+        raise CodecError(str(exc)) from None
     cfg = TrainConfig(
         data_dir=args.data,
         run_dir=args.run_dir,
@@ -126,7 +133,8 @@ def register(subparsers) -> None:
     p.add_argument("--max-images", type=int, default=None)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--width", type=int, default=64, help="transform width N")
-    p.add_argument("--latent", type=int, default=96, help="latent channels C")
+    p.add_argument("--latent", type=int, default=None, help="latent channels C (default 96; 192 for --transform wavelet)")
+    p.add_argument("--transform", default="learned", choices=("learned", "wavelet"), help="learned transforms, or the fixed wavelet packet")
     p.add_argument("--msp-features", type=int, default=64)
     p.add_argument("--msp-depth", type=int, default=2)
     p.add_argument("--quiet", action="store_true")

@@ -25,6 +25,7 @@ from codec.entropy_models.msp import IntegerBackbone, MSPBackbone, MSPRate, Step
 from codec.entropy_models.schedule import MSPSchedule
 from codec.models.tiling import run_tiled
 from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform
+from codec.models.wavelet import WaveletAnalysis, WaveletSynthesis, wavelet_channels
 
 __all__ = ["ModelConfig", "MSPCodecModel", "TrainOutput", "LatentCode"]
 
@@ -34,6 +35,10 @@ TILE_PIXELS = 1024
 TILE_MARGIN_PIXELS = 64
 
 DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483)
+TRANSFORMS = ("learned", "wavelet")
+# Initial gain of the wavelet latent at the middle lambda: a quantiser step of 0.1 on coefficients
+# of an image in [0, 1] (the fixed transform is near-orthonormal), about 30 dB.
+WAVELET_INITIAL_GAIN = 10.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,13 @@ class ModelConfig:
     msp_features: int = 64
     msp_depth: int = 2
     lambdas: tuple[float, ...] = field(default=DEFAULT_LAMBDAS)
+    transform: str = "learned"  # or "wavelet": the fixed colour + CDF 9/7 packet of models/wavelet.py
+
+    def __post_init__(self) -> None:
+        if self.transform not in TRANSFORMS:
+            raise ValueError(f"unknown transform {self.transform!r}; expected one of {', '.join(TRANSFORMS)}")
+        if self.transform == "wavelet" and self.latent_channels != wavelet_channels():
+            raise ValueError(f"the wavelet transform gives {wavelet_channels()} latent channels, not {self.latent_channels}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,11 +91,17 @@ class MSPCodecModel(nn.Module):
         self.config = config
         n_levels = len(config.lambdas)
         c = config.latent_channels
-        self.g_a = AnalysisTransform(config.transform_width, c)
-        self.g_s = SynthesisTransform(config.transform_width, c)
+        if config.transform == "wavelet":
+            self.g_a: nn.Module = WaveletAnalysis()
+            self.g_s: nn.Module = WaveletSynthesis()
+        else:
+            self.g_a = AnalysisTransform(config.transform_width, c)
+            self.g_s = SynthesisTransform(config.transform_width, c)
         # Initial gains follow sqrt(lambda): finer quantisation where distortion weighs more.
         lam = torch.tensor(config.lambdas, dtype=torch.float32)
         init = 0.5 * torch.log(lam / lam[n_levels // 2])
+        if config.transform == "wavelet":
+            init = init + math.log(WAVELET_INITIAL_GAIN)
         self.log_gain = nn.Parameter(init.view(-1, 1).repeat(1, c))
         self.log_inv_gain = nn.Parameter(-init.view(-1, 1).repeat(1, c))
         self.backbone = MSPBackbone(c, config.msp_features, config.msp_depth)
