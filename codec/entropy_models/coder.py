@@ -11,7 +11,7 @@ import constriction
 import numpy as np
 
 from codec.entropy_models.factorized import FACTORIZED_LIMIT
-from codec.entropy_models.gaussian import SYMBOL_LIMIT, scale_table
+from codec.entropy_models.gaussian import SYMBOL_LIMIT, scale_table, symbol_bits
 from codec.errors import BitstreamError
 
 __all__ = ["SegmentEncoder", "SegmentDecoder", "words_to_bytes", "bytes_to_words"]
@@ -64,21 +64,53 @@ def _guarded(call):
         raise BitstreamError(f"corrupt entropy-coded data ({type(exc).__name__})") from None
 
 
+# What a valid segment may decode beyond its own size, in bits: the coder's final state (two
+# words), plus what the ideal code length of the decoded symbols may exceed their real one by
+# (the coder gives every symbol in range a probability of at least 2^-24, the ideal model as
+# little as 1e-9: at most ~6 bits per far-tail symbol, so a share of the data, not a constant).
+_SLACK_BITS = 64 + 32
+_SLACK_SHARE = 0.25
+
+
 class SegmentDecoder:
+    """Decodes one segment, and notices as soon as it has been made to decode more information
+    than the segment holds: the range decoder itself would go on past the end of its data,
+    producing symbols from nothing (a forged 65-byte file once decoded a 16384x4050 image for
+    minutes this way). Each call checks the ideal code length of what it decoded against the
+    segment's size, so garbage stops at its first step."""
+
     def __init__(self, data: bytes) -> None:
         words = bytes_to_words(data)
         self._decoder = _guarded(lambda: constriction.stream.queue.RangeDecoder(words))
+        self._budget_bits = 32 * len(words) * (1 + _SLACK_SHARE) + _SLACK_BITS
+        self._bits = 0.0
+
+    def _spend(self, bits: float) -> None:
+        self._bits += bits
+        if self._bits > self._budget_bits:
+            raise BitstreamError(
+                f"corrupt bitstream: an entropy-coded segment of {self._budget_bits_raw()} bytes decodes to "
+                f"more information than it holds ({self._bits / 8:.0f} bytes so far)"
+            )
+
+    def _budget_bits_raw(self) -> int:
+        return int(round((self._budget_bits - _SLACK_BITS) / (1 + _SLACK_SHARE) / 8))
 
     def decode_gaussian(self, scale_indices: np.ndarray) -> np.ndarray:
         if scale_indices.size == 0:
             return np.zeros(0, dtype=np.int32)
         stds = _SCALES[scale_indices]
-        return _guarded(lambda: self._decoder.decode(_GAUSSIAN, np.zeros(scale_indices.size), stds))
+        symbols = _guarded(lambda: self._decoder.decode(_GAUSSIAN, np.zeros(scale_indices.size), stds))
+        self._spend(symbol_bits(symbols, scale_indices))
+        return symbols
 
     def decode_categorical(self, probabilities: np.ndarray) -> np.ndarray:
         if probabilities.shape[0] == 0:
             return np.zeros(0, dtype=np.int32)
-        return _guarded(lambda: self._decoder.decode(_CATEGORICAL, probabilities)).astype(np.int32) - FACTORIZED_LIMIT
+        indices = _guarded(lambda: self._decoder.decode(_CATEGORICAL, probabilities)).astype(np.int64)
+        chosen = probabilities[np.arange(indices.size), indices]
+        self._spend(float(-np.log2(np.maximum(chosen, 1e-12)).sum()))
+        return indices.astype(np.int32) - FACTORIZED_LIMIT
 
     def finish(self) -> None:
         """A valid segment is used up exactly; data left over means it is not what we wrote."""

@@ -263,11 +263,18 @@ class MSPCodecModel(nn.Module):
         h, w = -(-hv // a) * a, -(-wv // a) * a
         coarse_valid = _coarse_valid(hv, wv, h, w, schedule, c, device)
         sym_c = torch.zeros(coarse_valid.shape, dtype=torch.float64, device=device)
-        _, probs = self._coarsest_rows(sym_c, coarse_valid)
+        # Channel by channel (the coding order is channel-major): the pmf rows of a whole 66 Mpx
+        # image's coarsest scale would take gigabytes, and a forged segment is caught after its
+        # first channel by the decoder's information budget.
+        tables = self.factorized.tables()
+        per_channel = int(coarse_valid[0, 0].sum())
         coarse_decoder = SegmentDecoder(segments[0])
-        decoded = coarse_decoder.decode_categorical(probs)
+        decoded = [
+            coarse_decoder.decode_categorical(np.ascontiguousarray(np.broadcast_to(tables[ch], (per_channel, tables.shape[1]))))
+            for ch in range(c)
+        ]
         coarse_decoder.finish()
-        sym_c[coarse_valid] = torch.from_numpy(decoded.astype(np.float64)).to(device)
+        sym_c[coarse_valid] = torch.from_numpy(np.concatenate(decoded).astype(np.float64)).to(device)
         decoders = {s: SegmentDecoder(segments[schedule.scales - s]) for s in range(schedule.scales)}
 
         def code_step(req: StepRequest) -> torch.Tensor:

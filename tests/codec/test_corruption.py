@@ -46,3 +46,25 @@ def test_not_a_bitstream():
     for junk in (b"", b"\x89PNG\r\n\x1a\n" + b"\0" * 40, b"MSPc", bytes(range(256))):
         with pytest.raises(BitstreamError):
             read_header(junk)
+
+
+@pytest.mark.parametrize("height,width", [(16384, 4050), (1024, 1024)])
+def test_forged_empty_segments_are_refused_at_once(bitstream, height, width):
+    """Valid CRCs, the right model, nothing to decode: refused at the first step, not after minutes."""
+    import time
+
+    c = unpack(bitstream)
+    forged = pack(Container(c.model_id, c.profile, c.quality_code, height, width, tuple(b"" for _ in c.segments)))
+    start = time.perf_counter()
+    with pytest.raises(BitstreamError, match="more information than it holds"):
+        decode(forged)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_a_segment_swapped_for_a_shorter_one_is_caught_during_decoding(bitstream):
+    c = unpack(bitstream)
+    longest = max(range(len(c.segments)), key=lambda i: len(c.segments[i]))
+    segments = list(c.segments)
+    segments[longest] = segments[longest][: len(segments[longest]) // 8 // 4 * 4]
+    with pytest.raises(BitstreamError):
+        decode(pack(Container(c.model_id, c.profile, c.quality_code, c.height, c.width, tuple(segments))))
