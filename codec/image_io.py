@@ -10,6 +10,8 @@ decompression-bomb file is refused cheaply.
 from __future__ import annotations
 
 import io
+import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +42,10 @@ def _convert(im: Image.Image) -> np.ndarray:
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
+        # A 16-bit file is 16-bit whatever its darkest content (a dim 16-bit image whose maximum is
+        # under 256 once came out 257x too bright); only 32-bit "I" data, whose range the file does
+        # not state, is guessed from its values.
+        top = 65535.0 if mode != "I" or arr.max(initial=0) > 255 else 255.0
         gray = np.clip(np.round(arr / top * 255.0), 0, 255).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2)
     if mode == "F":
@@ -64,7 +69,8 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
         handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
     except OSError as exc:
         raise ImageInputError(f"cannot open {name}: {exc.strerror or exc}") from None
-    with handle:
+    with handle, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's warnings (corrupt EXIF, ...) are not the user's business
         try:
             with Image.open(handle) as im:
                 check_size(*im.size)
@@ -78,8 +84,14 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
             ) from None
         except UnidentifiedImageError:
             raise ImageInputError(f"{name} is not an image file Pillow can read") from None
-        except (OSError, ValueError, SyntaxError) as exc:
+        except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
             raise ImageInputError(f"{name} is damaged or truncated ({exc})") from None
+        except (MemoryError, RecursionError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - any other reader failure (Pillow plugins raise
+            # RuntimeError for a corrupt AVIF, NotImplementedError for odd DDS variants, TypeError
+            # from a mistyped EXIF tag): the file cannot be read, and the caller gets our error.
+            raise ImageInputError(f"{name} cannot be read ({type(exc).__name__}: {exc})") from None
 
 
 def to_rgb_array(image) -> np.ndarray:

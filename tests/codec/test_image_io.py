@@ -63,3 +63,52 @@ def test_save_png_is_atomic_and_refuses_overwrite(tmp_path):
         save_png(np.ones((2, 2, 3), np.uint8), path)
     assert (np.asarray(Image.open(path)) == 0).all()
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_dim_16_bit_image_is_not_mistaken_for_8_bit():
+    arr = np.full((3, 3), 200, dtype=np.uint16)  # 200 / 65535 of full scale: nearly black
+    im = Image.fromarray(arr)
+    assert im.mode.startswith("I;16")
+    assert (load_image(_bytes(im)) == 1).all()
+
+
+@pytest.mark.parametrize("error", [RuntimeError, NotImplementedError, TypeError, KeyError, IndexError])
+def test_any_reader_failure_becomes_our_error(monkeypatch, error):
+    """The failures seen from Pillow's plugins (RuntimeError from a corrupt AVIF,
+    NotImplementedError from a DDS variant, TypeError from a mistyped EXIF tag inside
+    exif_transpose) and their kin, raised where the plugins raise them."""
+    import codec.image_io as image_io
+
+    def broken(im):
+        raise error("plugin failure")
+
+    monkeypatch.setattr(image_io.ImageOps, "exif_transpose", broken)
+    with pytest.raises(ImageInputError, match="cannot be read"):
+        load_image(_bytes(Image.new("RGB", (4, 4))))
+
+
+FORMATS = [("PNG", {}), ("JPEG", {"quality": 90}), ("WEBP", {}), ("AVIF", {}), ("TIFF", {}), ("BMP", {}),
+           ("GIF", {}), ("DDS", {}), ("TGA", {}), ("PPM", {})]
+
+
+@pytest.mark.parametrize("fmt,options", FORMATS, ids=[f for f, _ in FORMATS])
+def test_mutated_files_of_every_format_give_only_our_error(fmt, options):
+    """A generator of the class: truncations and byte changes of a real file of each format
+    Pillow writes; every outcome is an image or an ImageInputError, never a foreign exception."""
+    rng = np.random.default_rng(abs(hash(fmt)) % 2**32)
+    pixels = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    im = Image.fromarray(pixels).convert("RGBA") if fmt == "DDS" else Image.fromarray(pixels)
+    original = _bytes(im, fmt, **options)
+    assert load_image(original).shape == (24, 32, 3)
+    mutants = [original[:cut] for cut in rng.integers(0, len(original), 20)]
+    for _ in range(60):
+        data = bytearray(original)
+        for pos in rng.integers(0, len(data), int(rng.integers(1, 4))):
+            data[pos] = int(rng.integers(0, 256))
+        mutants.append(bytes(data))
+    for data in mutants:
+        try:
+            out = load_image(data)
+        except ImageInputError:
+            continue
+        assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
