@@ -13,7 +13,7 @@ from pathlib import Path
 
 from codec.errors import CodecError
 
-__all__ = ["write_bytes_atomic", "OutputExistsError"]
+__all__ = ["write_bytes_atomic", "check_output_path", "OutputExistsError"]
 
 
 class OutputExistsError(CodecError):
@@ -26,12 +26,34 @@ def _umask() -> int:
     return mask
 
 
-def write_bytes_atomic(path: str | Path, data: bytes, overwrite: bool = False) -> Path:
+def check_output_path(path: str | Path, overwrite: bool = False) -> Path:
+    """Everything that can be known about writing ``path`` before the work that produces its
+    data: callers check first, so a long encode never ends in "cannot write".
+
+    Only a regular file is ever replaced: with ``overwrite`` a FIFO, a device node or a symbolic
+    link would otherwise be swapped for a regular file (or, followed, write somewhere else)."""
     path = Path(path)
+    if str(path) == "-":
+        raise CodecError("writing to standard output is not supported: give the output a file name")
+    if path.is_symlink():
+        raise CodecError(f"{path} is a symbolic link; refusing to replace it")
     if path.is_dir():
         raise CodecError(f"{path} is a directory")
-    if not overwrite and path.exists():
-        raise OutputExistsError(f"{path} exists; refusing to overwrite it (use --force to replace it)")
+    if path.exists():
+        if not overwrite:
+            raise OutputExistsError(f"{path} exists; refusing to overwrite it (use --force to replace it)")
+        if not path.is_file():
+            raise CodecError(f"{path} is not a regular file (a pipe or a device); refusing to replace it")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise CodecError(f"cannot write {path}: the directory {directory} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise CodecError(f"cannot write {path}: no permission to write in {directory}")
+    return path
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, overwrite: bool = False) -> Path:
+    path = check_output_path(path, overwrite)
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)

@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from codec.atomic import write_bytes_atomic
+from codec.atomic import check_output_path, write_bytes_atomic
 from codec.errors import BitstreamError, CodecError
+
+MAX_BITSTREAM_BYTES = 1 << 31
 
 __all__ = ["register"]
 
@@ -19,14 +21,17 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _read_bitstream(path: Path) -> bytes:
+def _read_bitstream(path: Path, limit: int = MAX_BITSTREAM_BYTES) -> bytes:
+    """The file's bytes, read with a hard limit: pipes and devices report a size of 0, so the
+    size the file system reports cannot be trusted (``msp info /dev/zero`` once grew without end)."""
     try:
-        size = path.stat().st_size
-        if size > 1 << 31:
-            raise BitstreamError(f"{path} is {size} bytes: too large to be an MSP bitstream")
-        return path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise CodecError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise BitstreamError(f"{path} is over {limit} bytes: too large to be an MSP bitstream")
+    return data
 
 
 def _progress_printer(enabled: bool):
@@ -56,6 +61,7 @@ def _encode(args: argparse.Namespace) -> int:
     src, dst = Path(args.input), Path(args.output)
     if _same_file(src, dst):
         raise CodecError("output would overwrite the input image")
+    check_output_path(dst, overwrite=args.force)
     result = encode(src, profile=args.profile, quality=args.quality, device=args.device, progress=_progress_printer(args.progress))
     write_bytes_atomic(dst, result.data, overwrite=args.force)
     print(
@@ -73,6 +79,7 @@ def _decode(args: argparse.Namespace) -> int:
     src, dst = Path(args.input), Path(args.output)
     if _same_file(src, dst):
         raise CodecError("output would overwrite the input bitstream")
+    check_output_path(dst, overwrite=args.force)
     result = decode(_read_bitstream(src), device=args.device)
     save_png(result.image, dst, overwrite=args.force)
     h = result.header

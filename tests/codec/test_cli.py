@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -66,3 +67,44 @@ def test_bench_profiles_with_lof_ablation(tmp_path, make_image, capsys):
     assert "img0.png" in text and "img1.png" in text
     assert "balanced mean bpp/PSNR-RGB dB" in text
     assert (tmp_path / "r.json").stat().st_size > 0
+
+
+def test_only_regular_files_are_replaced_even_with_force(tmp_path, png, capsys):
+    import os
+
+    fifo = tmp_path / "pipe.msp"
+    os.mkfifo(fifo)
+    target = tmp_path / "elsewhere.msp"
+    target.write_bytes(b"precious")
+    link = tmp_path / "link.msp"
+    link.symlink_to(target)
+    for out in (fifo, link):
+        assert main(["encode", str(png), str(out), "--profile", "fast", "--force"]) == 2
+    assert fifo.is_fifo() and link.is_symlink() and target.read_bytes() == b"precious"
+    err = capsys.readouterr().err
+    assert "not a regular file" in err and "symbolic link" in err
+
+
+def test_output_problems_are_found_before_the_encode(tmp_path, png, capsys, monkeypatch):
+    import codec.api
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("encoded although the output cannot be written")
+
+    monkeypatch.setattr(codec.api, "encode", must_not_run)
+    assert main(["encode", str(png), str(tmp_path / "missing" / "a.msp")]) == 2
+    assert main(["encode", str(png), "-"]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "file name" in err
+    assert not (tmp_path / "-").exists()
+
+
+def test_bitstreams_are_read_with_a_hard_limit(tmp_path):
+    from codec.commands.coding import _read_bitstream
+    from codec.errors import BitstreamError
+
+    with pytest.raises(BitstreamError, match="over 1000 bytes"):
+        _read_bitstream(Path("/dev/zero"), limit=1000)  # reports size 0, never ends
+    small = tmp_path / "s.msp"
+    small.write_bytes(b"x" * 1000)
+    assert _read_bitstream(small, limit=1000) == b"x" * 1000
