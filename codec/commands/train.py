@@ -52,16 +52,14 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    import torch
-
-    from codec.training.loop import load_checkpoint_model
+    from codec.training.loop import load_checkpoint_model, read_checkpoint
     from codec.zoo import export_weights
 
     ckpt = Path(args.checkpoint)
     if not ckpt.exists():
         raise CodecError(f"checkpoint {ckpt} does not exist")
     model = load_checkpoint_model(ckpt)
-    meta = torch.load(ckpt, map_location="cpu", weights_only=False)
+    meta = read_checkpoint(ckpt)
     metadata = {
         "steps": meta["step"],
         "train_config": meta.get("train_config", {}),

@@ -20,7 +20,7 @@ from torch import nn
 
 from codec.entropy_models.coder import SegmentDecoder, SegmentEncoder
 from codec.entropy_models.factorized import FACTORIZED_LIMIT, FactorizedDensity
-from codec.entropy_models.gaussian import SYMBOL_LIMIT, symbol_bits
+from codec.entropy_models.gaussian import SCALE_MAX, SCALE_MIN, SYMBOL_LIMIT, symbol_bits
 from codec.entropy_models.msp import IntegerBackbone, MSPBackbone, MSPRate, StepRequest, decimate, msp_rate, run_progressive, straight_through_round
 from codec.entropy_models.schedule import MSPSchedule
 from codec.models.tiling import run_tiled
@@ -40,6 +40,12 @@ TRANSFORMS = ("learned", "wavelet")
 # of an image in [0, 1] (the transform is near-orthonormal): about 32 dB on Kodak (kodim23: gain 3,
 # 5, 10 give 29.8, 32.7, 36.2 dB), then learned.
 WAVELET_INITIAL_GAIN = 5.0
+# Initial predicted scale of the wavelet latent. The learned transforms start small and grow with
+# the entropy model; wavelet coefficients are up to ~+-20 from step 0, and at the backbone's
+# default scale (e^1) they sit where the discretised Gaussian's likelihood is at its floor, so
+# no gradient reaches the mean or the scale: a first run learned nothing in 400 steps (the
+# parameter head moved by 0.005) while its rate rose from 2 to 9 bpp.
+WAVELET_INITIAL_SCALE = 16.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,9 @@ class MSPCodecModel(nn.Module):
         self.log_gain = nn.Parameter(init.view(-1, 1).repeat(1, c))
         self.log_inv_gain = nn.Parameter(-init.view(-1, 1).repeat(1, c))
         self.backbone = MSPBackbone(c, config.msp_features, config.msp_depth)
+        if config.transform == "wavelet":
+            with torch.no_grad():
+                self.backbone.param_head.bias[4 * c :] = math.log(WAVELET_INITIAL_SCALE)
         self.factorized = FactorizedDensity(c)
         self._integer_backbone: IntegerBackbone | None = None
 
@@ -141,6 +150,25 @@ class MSPCodecModel(nn.Module):
         log_lam = torch.log(torch.tensor(self.config.lambdas, dtype=torch.float32, device=q.device))
         lam = torch.exp((1 - a[:, 0]) * log_lam[lo] + a[:, 0] * log_lam[lo + 1])
         return torch.exp(log_gain), torch.exp(log_inv), lam
+
+    @torch.no_grad()
+    def calibrate_initial_scales(self, images: torch.Tensor, quality: float = 0.5) -> torch.Tensor:
+        """Start the entropy model's predicted scale of every latent channel at that channel's
+        standard deviation on ``images`` (returned).
+
+        For the fixed wavelet transform, whose bands differ in magnitude by 100x from step 0:
+        one shared initial scale is far too wide for the fine bands (a run at scale 16 spent its
+        first 300 steps at ~3 bpp, and Adam moves a log-scale bias by at most the learning rate
+        per step) or far too narrow for the coarse ones (no gradient at all, see
+        WAVELET_INITIAL_SCALE). Each channel's zero-context scale is where its entropy model
+        would start if it were a plain factorised model; the MSP then learns the context."""
+        gain, _, _ = self.rate_point(quality)
+        y = self.g_a(images).float() * gain.view(1, -1, 1, 1)
+        std = y.std(dim=(0, 2, 3)).clamp(SCALE_MIN, SCALE_MAX)
+        c = self.latent_channels
+        # Space-to-depth rows are channel-major: row 4 * channel + sub-position.
+        self.backbone.param_head.bias[4 * c :] = torch.log(std).repeat_interleave(4)
+        return std
 
     @property
     def latent_channels(self) -> int:

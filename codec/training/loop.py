@@ -15,6 +15,7 @@ import contextlib
 import json
 import math
 import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -26,11 +27,12 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from codec.errors import CodecError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
 from codec.training.data import TrainingImages, split_paths
 
-__all__ = ["TrainConfig", "TrainReport", "train", "rd_loss", "load_checkpoint_model"]
+__all__ = ["TrainConfig", "TrainReport", "train", "rd_loss", "load_checkpoint_model", "read_checkpoint"]
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,20 @@ def _save_atomic(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """A training checkpoint, loaded without unpickling code (``weights_only``): a checkpoint
+    from elsewhere cannot run anything, and a file that is not one is a clear CodecError."""
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        raise CodecError(f"{path} is not a readable training checkpoint ({type(exc).__name__})") from None
+    if not isinstance(ckpt, dict) or not {"model", "step", "model_config"} <= ckpt.keys():
+        raise CodecError(f"{path} is not a training checkpoint of this project")
+    return ckpt
+
+
 def load_checkpoint_model(path: str | Path) -> MSPCodecModel:
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    ckpt = read_checkpoint(path)
     model = MSPCodecModel(ModelConfig.from_dict(ckpt["model_config"]))
     model.load_state_dict(ckpt["model"])
     return model
@@ -158,7 +172,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     rng = np.random.default_rng(cfg.seed + 1000 * rank)
     losses: list[float] = []
     if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = read_checkpoint(ckpt_path, map_location=device)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         step = ckpt["step"]
@@ -180,6 +194,10 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     images = TrainingImages.load(train_paths, cfg.crop_size)
     val_images = TrainingImages.load(val_paths, cfg.crop_size) if val_paths else None
     val_batch = val_images.center_crops(cfg.crop_size).to(device) if val_images else None
+    if step == 0 and not cfg.init_weights and cfg.model.transform == "wavelet":
+        calibration = images.random_batch(np.random.default_rng([cfg.seed, 7]), 32, cfg.crop_size)
+        std = model.calibrate_initial_scales(calibration.to(device))  # same draw on every rank
+        log(f"initial scales from {len(calibration)} crops: {float(std.min()):.2f} .. {float(std.max()):.2f}")
     schedules = [p.schedule for p in load_profiles().values()]
     num_pixels = cfg.crop_size**2
     log(f"training on {len(images.arrays)} images ({len(val_paths)} held out), device {device}, step {step}/{cfg.steps}")

@@ -113,3 +113,22 @@ def test_backbone_head_for_a_steps_channels_matches_the_full_head():
     grad_full = torch.autograd.grad((mean_full[:, chans] * scale_full[:, chans]).sum(), backbone.in_proj.weight)[0]
     grad_step = torch.autograd.grad((mean_step * scale_step).sum(), backbone.in_proj.weight)[0]
     assert torch.allclose(grad_full, grad_step, rtol=1e-4, atol=1e-5)
+
+
+def test_export_refuses_what_is_not_a_checkpoint_without_running_it(tmp_path, capsys):
+    import pickle
+
+    from codec.cli import main
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps(Payload()))
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    for path in (evil, junk):
+        assert main(["export", str(path), "--out", str(tmp_path / "w.pt")]) == 2
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "w.pt").exists()
+    assert "not a readable training checkpoint" in capsys.readouterr().err
