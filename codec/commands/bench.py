@@ -11,6 +11,8 @@ import statistics
 import time
 from pathlib import Path
 
+from codec.commands.arguments import positive_int
+
 __all__ = ["register", "DEFAULT_BENCH_IMAGE"]
 
 DEFAULT_BENCH_IMAGE = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
@@ -170,8 +172,8 @@ def register(subparsers) -> None:
     p.add_argument("--image", default=str(DEFAULT_BENCH_IMAGE), help="default: the bundled 768x512 demo image")
     p.add_argument("--profile", action="append", help="profile(s) to time; default all")
     p.add_argument("--quality", type=float, default=0.5)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--threads", type=positive_int, default=2)
+    p.add_argument("--repeat", type=positive_int, default=3)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--profiles", action="store_true", help="RD + timing table of the profiles on --dataset")
     p.add_argument("--dataset", default="../shared/data/kodak")

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from codec.commands.arguments import positive_int
 from codec.errors import CodecError
 from codec.eval.curves import RDCurve
 
@@ -198,12 +199,12 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=int, help="use only the first N images (by file name)")
     p.add_argument("--qualities", help="fixed normalized qualities for all codecs, e.g. 0.2,0.4,0.6 "
                                        "(default: a sweep per codec)")
-    p.add_argument("--points", type=int, default=8, help="points per curve of the sweep (default 8)")
+    p.add_argument("--points", type=positive_int, default=8, help="points per curve of the sweep (default 8)")
     p.add_argument("--bpp-range", default="0.1,1.5", help="rates the sweep spans, LOW,HIGH (default 0.1,1.5)")
     p.add_argument("--probe", choices=("mosaic", "images"), default="mosaic",
                    help="what the sweep encodes to choose qualities: a mosaic of tiles from every image "
                         "(default, as cheap as one image) or all the images (exact, slower)")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--workers", type=positive_int, default=1,
                    help="worker processes (default 1; more is faster but times are measured under load)")
     p.add_argument("--no-ms-ssim", action="store_true", help="skip MS-SSIM (faster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

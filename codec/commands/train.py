@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from codec.commands.arguments import positive_int
 from codec.errors import CodecError
 
 __all__ = ["register"]
@@ -118,8 +119,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train the MSP codec (resumes from RUN_DIR/checkpoint.pt)")
     p.add_argument("--data", default="../shared/data/train", help="directory of training images")
     p.add_argument("--run-dir", default="runs/main")
-    p.add_argument("--steps", type=int, default=10000, help="total optimiser steps of the run")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--steps", type=positive_int, default=10000, help="total optimiser steps of the run")
+    p.add_argument("--batch-size", type=positive_int, default=16)
     p.add_argument("--crop-size", type=int, default=128, help="multiple of 64 (latent must split into the MSP scales)")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--final-lr", type=float, default=1e-5)
@@ -129,7 +130,7 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init-weights", default=None, help="start from exported weights (fresh optimiser)")
     p.add_argument("--max-images", type=int, default=None)
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=positive_int, default=None)
     p.add_argument("--width", type=int, default=64, help="transform width N")
     p.add_argument("--latent", type=int, default=None, help="latent channels C (default 96; 192 for --transform wavelet)")
     p.add_argument("--transform", default="learned", choices=("learned", "wavelet"), help="learned transforms, or the fixed wavelet packet")
@@ -144,7 +145,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="folder for burst-raw.pt, burst-ema.pt and burst.json")
     p.add_argument("--budget", type=float, default=450.0, help="training seconds (wall clock)")
     p.add_argument("--save-every", type=float, default=120.0, help="export the weights every this many seconds")
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument("--crop-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=1.5e-4)
     p.add_argument("--final-lr", type=float, default=1e-5)

@@ -108,3 +108,13 @@ def test_bitstreams_are_read_with_a_hard_limit(tmp_path):
     small = tmp_path / "s.msp"
     small.write_bytes(b"x" * 1000)
     assert _read_bitstream(small, limit=1000) == b"x" * 1000
+
+
+@pytest.mark.parametrize("argv", [["bench", "--repeat", "0"], ["bench", "--threads", "0"], ["eval", "--points", "-1"],
+                                  ["train", "--steps", "zero"]])
+def test_bad_counts_are_usage_errors_not_tracebacks(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and ("at least 1" in err or "whole number" in err)
