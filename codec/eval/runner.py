@@ -31,6 +31,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "list_images",
     "load_images",
+    "load_readable_images",
     "evaluate_point",
     "evaluate_images",
     "evaluate_dataset",
@@ -66,6 +67,18 @@ def list_images(directory: str | Path, limit: int | None = None) -> tuple[Path, 
     if not files:
         raise ImageInputError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {directory}")
     return tuple(files)
+
+
+def load_readable_images(paths: Sequence[Path]) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
+    """(name, image) of every readable file, and one line per file that could not be read: one
+    broken file in a folder of good ones costs only its own results, and the results say so."""
+    images, skipped = [], []
+    for p in paths:
+        try:
+            images.append((p.name, load_image(p)))
+        except ImageInputError as exc:
+            skipped.append(f"skipped {p.name}: {exc}")
+    return images, skipped
 
 
 def load_images(paths: Sequence[Path]) -> list[tuple[str, np.ndarray]]:
@@ -136,6 +149,7 @@ def evaluate_images(
     dataset: str,
     options: EvalOptions = EvalOptions(),
     dataset_dir: str = "",
+    notes: Sequence[str] = (),
 ) -> EvaluationResults:
     """Evaluate each codec on ``images`` ((name, RGB array) pairs); a tqdm bar shows progress.
 
@@ -148,7 +162,7 @@ def evaluate_images(
         raise CodecUnavailableError("not available here: " + "; ".join(missing))
     started = time.perf_counter()
     entries: list[CodecResults] = []
-    notes: list[str] = []
+    notes = list(notes)
     if options.workers > 1:
         notes.append(f"{options.workers} worker processes: times were measured under parallel load")
     probes = None if options.qualities is not None else probe_images([img for _, img in images], options.probe)
@@ -193,9 +207,12 @@ def evaluate_dataset(
 ) -> EvaluationResults:
     """Evaluate codecs on the images of a directory (the first ``limit`` by name)."""
     directory = Path(directory)
-    images = load_images(list_images(directory, limit))
+    images, skipped = load_readable_images(list_images(directory, limit))
+    if not images:
+        raise ImageInputError(f"no readable image in {directory}: " + "; ".join(skipped))
     return evaluate_images(
-        codecs, images, dataset=directory.resolve().name, options=options, dataset_dir=str(directory.resolve())
+        codecs, images, dataset=directory.resolve().name, options=options, dataset_dir=str(directory.resolve()),
+        notes=skipped,
     )
 
 

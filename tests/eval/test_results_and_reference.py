@@ -115,3 +115,17 @@ def test_reference_files_are_byte_identical_to_shared():
         theirs = (shared / info.path).read_bytes()
         assert hashlib.sha256(ours).digest() == hashlib.sha256(theirs).digest(), info.path
         assert info.path.split("/")[-1] in (reference_root() / "PROVENANCE.md").read_text()
+
+
+def test_a_broken_image_is_skipped_and_reported(tmp_path):
+    from PIL import Image
+
+    from codec.eval.runner import evaluate_dataset
+    from tests.eval.conftest import photo_like
+
+    Image.fromarray(photo_like(24, 24)).save(tmp_path / "good.png")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    options = EvalOptions(qualities=(0.3, 0.7), progress=False, ms_ssim=False)
+    run = evaluate_dataset([get_codec("jpeg")], tmp_path, options=options)
+    assert run.image_names == ("good.png",)
+    assert any(note.startswith("skipped broken.png:") for note in run.notes)
