@@ -153,7 +153,7 @@ def _bench_serial(image, profiles: list[str], args: argparse.Namespace) -> None:
     from codec.models.serial_context import SerialContextModel
 
     serial = SerialContextModel()
-    big_w, big_h = (int(v) for v in args.serial_size.lower().split("x"))
+    big_w, big_h = args.serial_size
     big = np.asarray(Image.fromarray(image).resize((big_w, big_h), Image.Resampling.BICUBIC))
     print()
     print(f"decode time on {args.device}: serial context model (Minnen 2018-style, 5x5 masked context, 1/16 latent, M=192)")
@@ -182,12 +182,13 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, help="also save the per-image results JSON")
     p.add_argument("--lof-ablation", action="store_true", help="also run LOF profiles with LOF off")
     p.add_argument("--serial", action="store_true", help="also time a serial context-model decoder (Kodak size and 2K)")
-    p.add_argument("--serial-size", default="2048x1365", type=_size, help="the large image of --serial, WxH (default 2K)")
+    p.add_argument("--serial-size", default=(2048, 1365), type=_size, help="the large image of --serial, WxH (default 2K)")
     p.set_defaults(func=_bench)
 
 
-def _size(text: str) -> str:
+def _size(text: str) -> tuple[int, int]:
+    """'WxH' -> (width, height)."""
     parts = text.lower().split("x")
     if len(parts) != 2 or not all(p.isdigit() and 16 <= int(p) <= 8192 for p in parts):
         raise argparse.ArgumentTypeError(f"expected WxH with sides of 16 to 8192 pixels, got {text!r}")
-    return text
+    return int(parts[0]), int(parts[1])

@@ -82,19 +82,17 @@ class SegmentDecoder:
     def __init__(self, data: bytes) -> None:
         words = bytes_to_words(data)
         self._decoder = _guarded(lambda: constriction.stream.queue.RangeDecoder(words))
-        self._budget_bits = 32 * len(words) * (1 + _SLACK_SHARE) + _SLACK_BITS
+        self._size = len(data)
+        self._budget_bits = 8 * self._size * (1 + _SLACK_SHARE) + _SLACK_BITS
         self._bits = 0.0
 
     def _spend(self, bits: float) -> None:
         self._bits += bits
         if self._bits > self._budget_bits:
             raise BitstreamError(
-                f"corrupt bitstream: an entropy-coded segment of {self._budget_bits_raw()} bytes decodes to "
+                f"corrupt bitstream: an entropy-coded segment of {self._size} bytes decodes to "
                 f"more information than it holds ({self._bits / 8:.0f} bytes so far)"
             )
-
-    def _budget_bits_raw(self) -> int:
-        return int(round((self._budget_bits - _SLACK_BITS) / (1 + _SLACK_SHARE) / 8))
 
     def decode_gaussian(self, scale_indices: np.ndarray) -> np.ndarray:
         if scale_indices.size == 0:

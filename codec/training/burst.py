@@ -32,9 +32,9 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from codec.models.msp_codec import MSPCodecModel
 from codec.profiles import load_profiles
-from codec.training.data import IMAGE_SUFFIXES, TrainingImages
+from codec.training.data import TrainingImages, image_paths
 from codec.training.device_crops import DeviceCrops
-from codec.training.loop import _autocast, rd_loss, validate
+from codec.training.loop import autocast_for, cosine_decay, rd_loss, validate
 from codec.training.pack import VALIDATION_DIR
 from codec.zoo import export_weights, load_model, weights_metadata
 
@@ -89,8 +89,7 @@ def learning_rate_at(cfg: BurstConfig, step: int, progress: float) -> float:
     start = 1.0 - cfg.decay_fraction
     if progress <= start:
         return cfg.learning_rate
-    t = min(1.0, (progress - start) / max(cfg.decay_fraction, 1e-9))
-    return cfg.final_learning_rate + 0.5 * (cfg.learning_rate - cfg.final_learning_rate) * (1 + math.cos(math.pi * t))
+    return cosine_decay(cfg.learning_rate, cfg.final_learning_rate, (progress - start) / max(cfg.decay_fraction, 1e-9))
 
 
 def _device_name(device: torch.device) -> str:
@@ -101,7 +100,7 @@ def _device_name(device: torch.device) -> str:
 
 def _validation_batch(pack_dir: Path, size: int, device: torch.device) -> torch.Tensor | None:
     folder = pack_dir / VALIDATION_DIR
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+    paths = image_paths(folder) if folder.is_dir() else []
     try:
         return TrainingImages.load(paths, size).center_crops(size).to(device) if paths else None
     except ValueError:  # none large enough
@@ -198,7 +197,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(cfg, step, elapsed / cfg.budget_seconds)
         try:
-            out = model.forward_train(x, qualities, schedule, lambda: _autocast(device))
+            out = model.forward_train(x, qualities, schedule, lambda: autocast_for(device))
             loss, _bpp, _mse = rd_loss(x, out, cfg.crop_size**2)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -16,14 +16,19 @@ import numpy as np
 import torch
 from PIL import Image
 
-__all__ = ["TrainingImages", "split_paths", "IMAGE_SUFFIXES"]
+__all__ = ["TrainingImages", "split_paths", "image_paths", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
+def image_paths(folder: str | Path) -> list[Path]:
+    """The image files of ``folder``, sorted by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def split_paths(root: Path, validation_fraction: float = 0.03) -> tuple[list[Path], list[Path]]:
     """(train, validation) by a stable hash of each file name."""
-    paths = sorted(p for p in Path(root).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = image_paths(root)
     train, val = [], []
     for p in paths:
         h = int.from_bytes(hashlib.sha256(p.name.encode()).digest()[:4], "little") / 2**32

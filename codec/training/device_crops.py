@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from codec.training.data import IMAGE_SUFFIXES
+from codec.training.data import image_paths
 
 __all__ = ["DeviceCrops"]
 
@@ -42,7 +42,7 @@ class DeviceCrops:
 
     @classmethod
     def load(cls, folder: str | Path, min_side: int, device: torch.device, workers: int = 8) -> DeviceCrops:
-        paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        paths = image_paths(folder)
         with ThreadPoolExecutor(workers) as pool:  # Pillow releases the GIL while decoding
             arrays = list(pool.map(_decode, paths))
         images = [

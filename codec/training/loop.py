@@ -32,7 +32,7 @@ from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
 from codec.training.data import TrainingImages, split_paths
 
-__all__ = ["TrainConfig", "TrainReport", "train", "rd_loss", "load_checkpoint_model", "read_checkpoint"]
+__all__ = ["TrainConfig", "TrainReport", "train", "rd_loss", "load_checkpoint_model", "read_checkpoint", "autocast_for", "cosine_decay"]
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,16 @@ def rd_loss(x: torch.Tensor, model_out, num_pixels: int) -> tuple[torch.Tensor, 
     return (bpp + model_out.lam * 255.0**2 * mse).mean(), bpp.mean(), mse.mean()
 
 
+def cosine_decay(start: float, end: float, progress: float) -> float:
+    """``start`` at progress 0 to ``end`` at progress 1 along half a cosine."""
+    return end + 0.5 * (start - end) * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
+
+
 def _lr_at(cfg: TrainConfig, step: int) -> float:
     if step < cfg.warmup_steps:
         return cfg.learning_rate * (step + 1) / cfg.warmup_steps
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps))
-    return cfg.final_learning_rate + 0.5 * (cfg.learning_rate - cfg.final_learning_rate) * (1 + math.cos(math.pi * progress))
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cosine_decay(cfg.learning_rate, cfg.final_learning_rate, progress)
 
 
 def _schedule_index(seed: int, step: int, count: int) -> int:
@@ -87,7 +92,8 @@ def _schedule_index(seed: int, step: int, count: int) -> int:
     return int(np.random.default_rng([seed, step]).integers(count))
 
 
-def _autocast(device: torch.device):
+def autocast_for(device: torch.device):
+    """bf16 autocast where the device supports it (the transforms' context in training)."""
     if device.type in ("cpu", "cuda"):
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
@@ -102,7 +108,7 @@ class _Wrapper(nn.Module):
         self.device = device
 
     def forward(self, x: torch.Tensor, quality: float, schedule):
-        return self.model.forward_train(x, quality, schedule, lambda: _autocast(self.device))
+        return self.model.forward_train(x, quality, schedule, lambda: autocast_for(self.device))
 
 
 def _save_atomic(obj, path: Path) -> None:
