@@ -11,6 +11,8 @@
 # Environment (defaults are the GPU burst's): BURST_DEVICE=cuda BURST_BUDGET=420 (training s)
 # BURST_SAVE_EVERY=120 BURST_BATCH=128 BURST_CROP=256 BURST_MAX_STEPS= BURST_SERIAL_SIZE=2048x1365
 # BURST_BENCH_REPEAT=3 BURST_BENCH_IMAGE=resources/demo/kodim23.png BURST_PACK=.burst/pack BURST_INIT=resources/weights/msp.pt
+# BURST_ARGS= (more `msp burst` arguments, e.g. "--from-scratch --width 128 --latent 192 --lr 5e-4")
+# BURST_CHECKS=1 (0 skips the cross-device test and the timings, once they have been measured on this kind)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-out/burst}"
@@ -35,7 +37,8 @@ max_steps=()
 "$py" -m codec.cli burst --device "$device" --out "$out" --pack "${BURST_PACK:-.burst/pack}" \
     --init-weights "${BURST_INIT:-resources/weights/msp.pt}" --budget "${BURST_BUDGET:-420}" \
     --save-every "${BURST_SAVE_EVERY:-120}" --batch-size "${BURST_BATCH:-128}" --crop-size "${BURST_CROP:-256}" \
-    "${max_steps[@]}" 2>&1 | tee "$out/train.log" || status=1
+    "${max_steps[@]}" ${BURST_ARGS:-} 2>&1 | tee "$out/train.log" || status=1
+[ "${BURST_CHECKS:-1}" = 0 ] && exit $status
 
 # A bitstream encoded on CUDA decodes bit-exactly on the CPU and the reverse (skipped without CUDA).
 "$py" -m pytest -q -p no:cacheprovider tests/codec/test_roundtrip.py -k across_devices 2>&1 | tee "$out/cross-device.txt" || status=1

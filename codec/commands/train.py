@@ -81,9 +81,15 @@ def _burst(args: argparse.Namespace) -> int:
 
         if not torch.cuda.is_available():
             raise CodecError("--device cuda: no CUDA GPU is available")
+    model = None
+    if args.from_scratch:
+        from codec.models.msp_codec import ModelConfig
+
+        model = ModelConfig(transform_width=args.width, latent_channels=args.latent or 96, msp_features=args.msp_features, msp_depth=args.msp_depth)
     cfg = BurstConfig(
         pack_dir=args.pack,
-        init_weights=args.init_weights,
+        init_weights=None if args.from_scratch else args.init_weights,
+        model=model,
         out_dir=args.out,
         budget_seconds=args.budget,
         save_every_seconds=args.save_every,
@@ -115,6 +121,14 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _architecture_arguments(p: argparse.ArgumentParser) -> None:
+    """The architecture of a model trained from scratch (ModelConfig's fields)."""
+    p.add_argument("--width", type=positive_int, default=64, help="transform width N")
+    p.add_argument("--latent", type=positive_int, default=None, help="latent channels C (default 96; 192 for --transform wavelet)")
+    p.add_argument("--msp-features", type=positive_int, default=64)
+    p.add_argument("--msp-depth", type=positive_int, default=2)
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train the MSP codec (resumes from RUN_DIR/checkpoint.pt)")
     p.add_argument("--data", default="../shared/data/train", help="directory of training images")
@@ -131,11 +145,8 @@ def register(subparsers) -> None:
     p.add_argument("--init-weights", default=None, help="start from exported weights (fresh optimiser)")
     p.add_argument("--max-images", type=int, default=None)
     p.add_argument("--threads", type=positive_int, default=None)
-    p.add_argument("--width", type=int, default=64, help="transform width N")
-    p.add_argument("--latent", type=int, default=None, help="latent channels C (default 96; 192 for --transform wavelet)")
+    _architecture_arguments(p)
     p.add_argument("--transform", default="learned", choices=("learned", "wavelet"), help="learned transforms, or the fixed wavelet packet")
-    p.add_argument("--msp-features", type=int, default=64)
-    p.add_argument("--msp-depth", type=int, default=2)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_train)
 
@@ -153,6 +164,8 @@ def register(subparsers) -> None:
     p.add_argument("--device", default="cuda", choices=("cuda", "cpu"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--from-scratch", action="store_true", help="train a fresh model (--width, --latent, ...) instead of --init-weights")
+    _architecture_arguments(p)
     p.set_defaults(func=_burst)
 
     p = subparsers.add_parser("pack", help="squeeze training images into a size-budgeted data pack (for a GPU burst)")

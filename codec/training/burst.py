@@ -13,6 +13,10 @@ the points the training issue asks for:
   step and the longest schedule bought nothing measurable;
 * an exponential moving average of the weights is exported beside the raw weights.
 
+Without initial weights it trains a fresh model of ``model``'s architecture, to measure what a
+wider model learns from the same minutes; the initial weights' held-out figures are logged first,
+so every report carries its own baseline.
+
 It runs on whatever device it is given; the test suite runs it on the CPU with a tiny budget.
 """
 
@@ -30,7 +34,7 @@ import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from codec.models.msp_codec import MSPCodecModel
+from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
 from codec.training.data import TrainingImages, image_paths
 from codec.training.device_crops import DeviceCrops
@@ -49,7 +53,7 @@ VALIDATION_CROP = 128  # the crop `msp train` validates on, so the figures compa
 @dataclass(frozen=True)
 class BurstConfig:
     pack_dir: str
-    init_weights: str
+    init_weights: str | None  # None: a fresh model of ``model``'s architecture
     out_dir: str
     budget_seconds: float = 450.0
     save_every_seconds: float = 120.0
@@ -65,6 +69,7 @@ class BurstConfig:
     device: str = "cuda"
     seed: int = 0
     max_steps: int | None = None
+    model: ModelConfig | None = None  # the architecture of a fresh model (init_weights None)
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class BurstReport:
     batch_size: int
     device_name: str
     clipped_steps: int
+    validation_init: dict | None
     validation_raw: dict | None
     validation_ema: dict | None
     mean_loss_last_100: float
@@ -112,6 +118,7 @@ class _Exporter:
 
     def __init__(self, cfg: BurstConfig, init_metadata: dict, device: torch.device, val_batch: torch.Tensor | None) -> None:
         self.cfg = cfg
+        self.validation_init: dict | None = None
         self.out = Path(cfg.out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.init_metadata = init_metadata
@@ -124,18 +131,22 @@ class _Exporter:
         for net, name in ((model, RAW_WEIGHTS), (ema, EMA_WEIGHTS)):
             cpu_copy = copy.deepcopy(net).cpu().float()
             metadata = {
-                "steps": self.init_metadata.get("steps"),
+                "steps": self.init_metadata.get("steps", stats["steps"]),
                 "train_config": self.init_metadata.get("train_config", {}),
                 "compute": f"{self.init_metadata.get('compute', '')}; + GPU burst: {stats['steps']} steps of "
                 f"{self.cfg.batch_size} x {self.cfg.crop_size}^2 crops in {stats['seconds']:.0f} s on {burst['device']}",
                 "gpu_burst": {**burst, "weights": "ema" if net is ema else "raw"},
             }
             export_weights(cpu_copy, self.out / name, metadata=metadata)
-        report = {**burst, "validation_raw": val_raw, "validation_ema": val_ema}
+        report = {**burst, "validation_init": self.validation_init, "validation_raw": val_raw, "validation_ema": val_ema}
         tmp = self.out / (REPORT + ".tmp")
         tmp.write_text(json.dumps(report, indent=1))
         tmp.replace(self.out / REPORT)
         return val_raw, val_ema
+
+    def validate_initial(self, model: MSPCodecModel) -> dict | None:
+        self.validation_init = self._validate(model)
+        return self.validation_init
 
     def _validate(self, model: MSPCodecModel) -> dict | None:
         """Held-out figures under one fixed draw of the training noise, so that raw and EMA
@@ -157,8 +168,12 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     pack = Path(cfg.pack_dir)
-    model = load_model(cfg.init_weights).model
-    init_metadata = weights_metadata(cfg.init_weights)
+    if cfg.init_weights:
+        model = load_model(cfg.init_weights).model
+        init_metadata = weights_metadata(cfg.init_weights)
+    else:
+        model = MSPCodecModel(cfg.model or ModelConfig())
+        init_metadata = {"compute": "from scratch"}
     model.to(device)
     model.g_a.to(memory_format=torch.channels_last)
     model.g_s.to(memory_format=torch.channels_last)
@@ -180,6 +195,9 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
     probs = np.array([w for _, w in cfg.schedule_weights], dtype=np.float64)
     probs /= probs.sum()
     exporter = _Exporter(cfg, init_metadata, device, val_batch)
+    val_init = exporter.validate_initial(model)
+    if val_init is not None:
+        log(f"validation init {json.dumps(val_init)}")
 
     batch = cfg.batch_size
     step, crops_done, clipped = 0, 0, 0
@@ -249,6 +267,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
         batch_size=batch,
         device_name=_device_name(device),
         clipped_steps=clipped,
+        validation_init=val_init,
         validation_raw=val_raw,
         validation_ema=val_ema,
         mean_loss_last_100=float(np.mean(losses[-100:])) if losses else float("nan"),

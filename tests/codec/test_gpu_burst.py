@@ -128,3 +128,24 @@ def test_dry_run_of_the_burst_script(sources, tmp_path):
     assert "serial context model" in timings and "128x96" in timings
     assert "skipped" in (out / "cross-device.txt").read_text() or "passed" in (out / "cross-device.txt").read_text()
     assert "torch" in (out / "device.txt").read_text()
+
+
+def test_a_burst_from_scratch_trains_the_architecture_it_is_given(sources, tmp_path):
+    from codec.models.msp_codec import ModelConfig
+    from codec.training.burst import run_burst
+
+    big, small = sources
+    build_pack([big, small], tmp_path / "pack", max_bytes=2_000_000, large_short_side=300, min_side=128)
+    wide = ModelConfig(transform_width=24, latent_channels=40, msp_features=16, msp_depth=1)
+    cfg = BurstConfig(
+        pack_dir=str(tmp_path / "pack"), init_weights=None, model=wide, out_dir=str(tmp_path / "out"),
+        device="cpu", batch_size=2, crop_size=64, max_steps=2, budget_seconds=60, warmup_steps=1,
+    )
+    report = run_burst(cfg, log=lambda line: None)
+    assert report.steps == 2
+    exported = load_model(tmp_path / "out" / RAW_WEIGHTS).model
+    assert exported.config == wide
+    # The report carries its own baseline: the fresh model's held-out figures before any step.
+    saved = json.loads((tmp_path / "out" / REPORT).read_text())
+    assert saved["validation_init"]["q0.50"]["loss"] == pytest.approx(report.validation_init["q0.50"]["loss"])
+    assert report.validation_raw["q0.50"]["loss"] != report.validation_init["q0.50"]["loss"]
