@@ -44,6 +44,7 @@ def _train(args: argparse.Namespace) -> int:
         max_images=args.max_images,
         threads=args.threads,
         model=model,
+        synthesis_input=args.synthesis_input,
     )
     report = train(cfg, progress=not args.quiet)
     if report.rank != 0:  # one report per job, not one per process (they would interleave)
@@ -147,6 +148,10 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=positive_int, default=None)
     _architecture_arguments(p)
     p.add_argument("--transform", default="learned", choices=("learned", "wavelet"), help="learned transforms, or the fixed wavelet packet")
+    p.add_argument(
+        "--synthesis-input", default="round", choices=("round", "coder"),
+        help="train the synthesis on round(y), or on the decoder's mean + round(y - mean)",
+    )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_train)
 

@@ -206,6 +206,7 @@ def msp_rate(
     y: torch.Tensor,
     schedule: MSPSchedule,
     quantized: bool = False,
+    clean: torch.Tensor | None = None,
 ) -> MSPRate:
     """Rate of a latent under the MSP model, unrolled over the schedule's steps.
 
@@ -215,10 +216,19 @@ def msp_rate(
     values, so the rate is the real coding probability and ``y_hat`` what the decoder gets:
     the faithful proxy for optimising one image's latent (LOF). ``y`` has height and width
     divisible by ``schedule.alignment``.
+
+    ``clean`` (teacher-forced only) is the latent before the training noise: ``y_hat`` is then the
+    decoder's form of it, each element rounded relative to the mean its step predicts, with
+    straight-through gradients. The coder hands the synthesis ``mean + round(y - mean)``, not
+    ``round(y)``; training it on the latter leaves a mismatch between training and coding.
     """
+    if clean is not None and quantized:
+        raise ValueError("clean is for the teacher-forced unroll; the quantized one already returns y_hat")
     b, c = y.shape[:2]
     scales = decimate(y, schedule.scales)
     known = straight_through_round(scales[-1]) if quantized else scales[-1]
+    clean_scales = decimate(clean, schedule.scales) if clean is not None else None
+    decoded = straight_through_round(clean_scales[-1]) if clean_scales is not None else None
     coarsest_bits = -torch.log2(coarsest_likelihood(known)).flatten(1).sum(1)
     bits = y.new_zeros(b)
     ctx = None
@@ -228,6 +238,9 @@ def msp_rate(
         coarse = known if quantized else scales[s + 1]
         hc, wc = coarse.shape[-2:]
         values = coarse.repeat_interleave(4, dim=1)
+        if clean_scales is not None:
+            clean_target = F.pixel_unshuffle(clean_scales[s], 2)
+            decoded_values = decoded.repeat_interleave(4, dim=1)
         mask = y.new_zeros(b, backbone.mask_channels, hc, wc)
         mask[:, KNOWN_SUBPOSITION::4] = 1.0
         ctx = y.new_zeros(b, backbone.features, hc, wc) if ctx is None else F.interpolate(ctx, scale_factor=2.0, mode="nearest")
@@ -246,12 +259,18 @@ def msp_rate(
                 sel = sel * spatial
                 step_values = target.index_copy(1, chans, step_target) if quantized else target
                 values = values * (1 - sel) + step_values * sel
+                if clean_scales is not None:
+                    step_decoded = mean + straight_through_round(clean_target[:, chans] - mean)
+                    decoded_values = decoded_values * (1 - sel) + clean_target.index_copy(1, chans, step_decoded) * sel
                 msel = y.new_zeros(1, backbone.mask_channels, 1, 1)
                 msel[:, _mask_rows(c, p, c0, c1)] = 1.0
                 mask = torch.maximum(mask, msel * spatial)
         if quantized:
             known = F.pixel_shuffle(values, 2)
-    return MSPRate(progressive_bits=bits, coarsest_bits=coarsest_bits, y_hat=known if quantized else None)
+        if clean_scales is not None:
+            decoded = F.pixel_shuffle(decoded_values, 2)
+    y_hat = known if quantized else decoded
+    return MSPRate(progressive_bits=bits, coarsest_bits=coarsest_bits, y_hat=y_hat)
 
 
 def straight_through_round(x: torch.Tensor) -> torch.Tensor:

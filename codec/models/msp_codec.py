@@ -36,6 +36,7 @@ TILE_MARGIN_PIXELS = 64
 
 DEFAULT_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483)
 TRANSFORMS = ("learned", "wavelet")
+SYNTHESIS_INPUTS = ("round", "coder")
 # Initial gain of the wavelet latent at the middle lambda: a quantiser step of 0.2 on coefficients
 # of an image in [0, 1] (the transform is near-orthonormal): about 32 dB on Kodak (kodim23: gain 3,
 # 5, 10 give 29.8, 32.7, 36.2 dB), then learned.
@@ -181,14 +182,19 @@ class MSPCodecModel(nn.Module):
         quality: float | torch.Tensor,
         schedule: MSPSchedule,
         transform_context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+        synthesis_input: str = "round",
     ) -> TrainOutput:
         """x in [0, 1], (B, 3, H, W) with H, W multiples of 8 * 2**scales.
 
         ``quality`` is one quality for the batch, or a (B,) tensor of one per sample (then
         ``lam`` of the output is a (B,) tensor too). ``transform_context`` wraps the
         transforms only (e.g. bf16 autocast): the entropy model always runs in fp32, its
-        likelihoods are too sensitive for bf16.
+        likelihoods are too sensitive for bf16. ``synthesis_input`` is what the synthesis sees:
+        ``"round"`` (round(y)) or ``"coder"`` (mean + round(y - mean), each mean from the
+        teacher-forced unroll: the form the decoder hands it).
         """
+        if synthesis_input not in SYNTHESIS_INPUTS:
+            raise ValueError(f"unknown synthesis input {synthesis_input!r}; expected one of {', '.join(SYNTHESIS_INPUTS)}")
         if isinstance(quality, torch.Tensor):
             gain, inv_gain, lam = self.rate_points(quality)
             gain, inv_gain = gain[:, :, None, None], inv_gain[:, :, None, None]
@@ -199,10 +205,11 @@ class MSPCodecModel(nn.Module):
             y = self.g_a(x)
         y = y.float() * gain
         y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
-        rate = msp_rate(self.backbone, self.factorized.likelihood, y_noisy, schedule)
-        y_ste = straight_through_round(y)
+        coder_form = synthesis_input == "coder"
+        rate = msp_rate(self.backbone, self.factorized.likelihood, y_noisy, schedule, clean=y if coder_form else None)
+        y_dec = rate.y_hat if coder_form else straight_through_round(y)
         with transform_context():
-            x_hat = self.g_s(y_ste * inv_gain)
+            x_hat = self.g_s(y_dec * inv_gain)
         return TrainOutput(x_hat=x_hat.float(), rate=rate, lam=lam)
 
     # ------------------------------------------------------------------ coding

@@ -52,6 +52,7 @@ class TrainConfig:
     max_images: int | None = None
     threads: int | None = None
     stop_at_step: int | None = None  # end this invocation early (the schedule still spans `steps`)
+    synthesis_input: str = "round"  # what the synthesis trains on: "round" or "coder" (MSPCodecModel.forward_train)
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
@@ -102,13 +103,14 @@ def autocast_for(device: torch.device):
 class _Wrapper(nn.Module):
     """Gives DDP a forward() whose transforms run under bf16 autocast, the MSP in fp32."""
 
-    def __init__(self, model: MSPCodecModel, device: torch.device) -> None:
+    def __init__(self, model: MSPCodecModel, device: torch.device, synthesis_input: str = "round") -> None:
         super().__init__()
         self.model = model
         self.device = device
+        self.synthesis_input = synthesis_input
 
     def forward(self, x: torch.Tensor, quality: float, schedule):
-        return self.model.forward_train(x, quality, schedule, lambda: autocast_for(self.device))
+        return self.model.forward_train(x, quality, schedule, lambda: autocast_for(self.device), self.synthesis_input)
 
 
 def _save_atomic(obj, path: Path) -> None:
@@ -190,7 +192,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
         losses = list(ckpt.get("losses", []))
         log(f"resumed from {ckpt_path} at step {step}")
 
-    wrapper = _Wrapper(model, device)
+    wrapper = _Wrapper(model, device, cfg.synthesis_input)
     net: nn.Module = nn.parallel.DistributedDataParallel(wrapper) if distributed else wrapper
 
     train_paths, val_paths = split_paths(Path(cfg.data_dir))
