@@ -77,11 +77,17 @@ class SegmentDecoder:
     than the segment holds: the range decoder itself would go on past the end of its data,
     producing symbols from nothing (a forged 65-byte file once decoded a 16384x4050 image for
     minutes this way). Each call checks the ideal code length of what it decoded against the
-    segment's size, so garbage stops at its first step."""
+    segment's size, so garbage stops at its first step.
+
+    At the end the check is exact: every decoded symbol is encoded again, with the same models,
+    and the segment must be those bytes and nothing else (the range decoder's own "exhausted"
+    test lets one stray word through)."""
 
     def __init__(self, data: bytes) -> None:
         words = bytes_to_words(data)
         self._decoder = _guarded(lambda: constriction.stream.queue.RangeDecoder(words))
+        self._data = bytes(data)
+        self._mirror = SegmentEncoder()
         self._size = len(data)
         self._budget_bits = 8 * self._size * (1 + _SLACK_SHARE) + _SLACK_BITS
         self._bits = 0.0
@@ -100,6 +106,7 @@ class SegmentDecoder:
         stds = _SCALES[scale_indices]
         symbols = _guarded(lambda: self._decoder.decode(_GAUSSIAN, np.zeros(scale_indices.size), stds))
         self._spend(symbol_bits(symbols, scale_indices))
+        self._mirror.encode_gaussian(symbols, scale_indices)
         return symbols
 
     def decode_categorical(self, probabilities: np.ndarray) -> np.ndarray:
@@ -108,9 +115,14 @@ class SegmentDecoder:
         indices = _guarded(lambda: self._decoder.decode(_CATEGORICAL, probabilities)).astype(np.int64)
         chosen = probabilities[np.arange(indices.size), indices]
         self._spend(float(-np.log2(np.maximum(chosen, 1e-12)).sum()))
-        return indices.astype(np.int32) - FACTORIZED_LIMIT
+        symbols = indices.astype(np.int32) - FACTORIZED_LIMIT
+        self._mirror.encode_categorical(symbols, probabilities)
+        return symbols
 
     def finish(self) -> None:
-        """A valid segment is used up exactly; data left over means it is not what we wrote."""
+        """A valid segment is exactly the encoding of what was decoded from it: anything else
+        (data left over, or bytes no encoder writes) means it is not what we wrote."""
         if not _guarded(self._decoder.maybe_exhausted):
             raise BitstreamError("corrupt bitstream: entropy-coded segment has data left over")
+        if self._mirror.finish() != self._data:
+            raise BitstreamError("corrupt bitstream: an entropy-coded segment is not the encoding of its symbols")
