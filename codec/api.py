@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from codec.bitstream import FORMAT_VERSION, Container, code_to_quality, pack, quality_to_code, unpack
 from codec.errors import BitstreamError, EncodeCancelled, ProfileError
-from codec.image_io import to_rgb_array
+from codec.image_io import check_size, to_rgb_array
 from codec.models.msp_codec import MSPCodecModel, image_padding
 from codec.profiles import DEFAULT_PROFILE, PROFILE_NAMES, get_profile, load_profiles
 from codec.types import BitstreamHeader, DecodeResult, EncodeResult, ModelInfo, ProfileInfo, Progress
@@ -114,6 +114,7 @@ def encode(
     progress: ProgressCallback | None = None,
     cancel: CancelCallback | None = None,
     lof_iterations: int | None = None,
+    max_pixels: int | None = None,
 ) -> EncodeResult:
     """Compress an image (HxWx3 uint8 array, PIL image, or path) into .msp bytes.
 
@@ -122,7 +123,8 @@ def encode(
     :class:`EncodeCancelled`. The returned reconstruction is exactly what :func:`decode`
     gives for the returned bytes on the same device. ``lof_iterations`` overrides the
     profile's latent-overfitting budget (0 disables it; quick previews, tests); the bitstream
-    and its decoding do not depend on it.
+    and its decoding do not depend on it. ``max_pixels`` lowers the format's pixel limit: a
+    larger image raises :class:`SizeLimitError` before it is decoded or encoded.
     """
     if not isinstance(quality, (int, float)) or not 0.0 <= float(quality) <= 1.0:
         raise ProfileError(f"quality must be a number from 0.0 to 1.0, not {quality!r}")
@@ -132,7 +134,7 @@ def encode(
             raise ProfileError("lof_iterations must be >= 0")
         prof = dataclasses.replace(prof, lof_iterations=int(lof_iterations))
     dev = _resolve_device(device)
-    array = to_rgb_array(image)
+    array = to_rgb_array(image, max_pixels)
     start = time.perf_counter()
     height, width = array.shape[:2]
     q_code = quality_to_code(quality)
@@ -206,12 +208,15 @@ def read_header(data: bytes) -> BitstreamHeader:
     return _header(container, len(data), default_model().model.latent_channels)
 
 
-def decode(data: bytes, device: str = "cpu") -> DecodeResult:
-    """Decode .msp bytes to an HxWx3 uint8 image; raises BitstreamError on any corruption."""
+def decode(data: bytes, device: str = "cpu", max_pixels: int | None = None) -> DecodeResult:
+    """Decode .msp bytes to an HxWx3 uint8 image; raises BitstreamError on any corruption, and
+    :class:`SizeLimitError` before any decoding when the declared size is over ``max_pixels``
+    (which lowers the format's limit: an app or a server sets what its memory allows)."""
     dev = _resolve_device(device)
     start = time.perf_counter()
     model, loaded = _model(dev)
     container = unpack(data, expected_model_id=loaded.model_id)
+    check_size(container.width, container.height, max_pixels=max_pixels)
     header = _header(container, len(data), model.latent_channels)
     prof = get_profile(container.profile)
     if any(len(s) % 4 for s in container.segments):

@@ -11,6 +11,7 @@ __all__ = [
     "CodecError",
     "BitstreamError",
     "ImageInputError",
+    "SizeLimitError",
     "ModelMismatchError",
     "ProfileError",
     "EncodeCancelled",
@@ -28,6 +29,11 @@ class BitstreamError(CodecError):
 
 class ImageInputError(CodecError):
     """An input image cannot be read, or is of a kind or size we refuse."""
+
+
+class SizeLimitError(ImageInputError):
+    """An image to encode, or the image a bitstream declares, has more pixels than the limit in
+    force (the format's, or a lower one the caller set): refused before any work on it."""
 
 
 class ModelMismatchError(BitstreamError):

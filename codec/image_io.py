@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from codec.atomic import write_bytes_atomic
-from codec.errors import ImageInputError
+from codec.errors import ImageInputError, SizeLimitError
 
 __all__ = ["MAX_SIDE", "MAX_PIXELS", "load_image", "to_rgb_array", "check_size", "png_bytes", "save_png"]
 
@@ -28,12 +28,16 @@ MAX_PIXELS = 7680 * 4320 * 2  # twice 8K UHD; larger inputs are refused before d
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
-def check_size(width: int, height: int) -> None:
+def check_size(width: int, height: int, max_pixels: int | None = None) -> None:
+    """Refuse an image by its declared size, before its pixels are decoded. ``max_pixels`` lowers
+    the format's limit (a caller's policy: the app's, or ``--max-pixels``); it cannot raise it."""
     if width < 1 or height < 1:
         raise ImageInputError(f"image has no pixels ({width}x{height})")
-    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise ImageInputError(
-            f"image is {width}x{height}; the limit is {MAX_SIDE} px per side and {MAX_PIXELS / 1e6:.0f} Mpx"
+    limit = MAX_PIXELS if max_pixels is None else min(int(max_pixels), MAX_PIXELS)
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > limit:
+        raise SizeLimitError(
+            f"image is {width}x{height} ({width * height / 1e6:.1f} Mpx); the limit is {MAX_SIDE} px per side "
+            f"and {limit / 1e6:.1f} Mpx"
         )
 
 
@@ -62,8 +66,9 @@ def _convert(im: Image.Image) -> np.ndarray:
     raise ImageInputError(f"unsupported image mode {mode!r}")
 
 
-def load_image(source: str | Path | bytes) -> np.ndarray:
-    """Read an image file (or its bytes) as HxWx3 uint8 RGB, or raise ImageInputError."""
+def load_image(source: str | Path | bytes, max_pixels: int | None = None) -> np.ndarray:
+    """Read an image file (or its bytes) as HxWx3 uint8 RGB, or raise ImageInputError (its size
+    is checked against ``max_pixels`` from the header, before the pixels are decoded)."""
     name = "image data" if isinstance(source, bytes) else str(source)
     try:
         handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
@@ -73,7 +78,7 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
         warnings.simplefilter("ignore")  # Pillow's warnings (corrupt EXIF, ...) are not the user's business
         try:
             with Image.open(handle) as im:
-                check_size(*im.size)
+                check_size(*im.size, max_pixels=max_pixels)
                 im.load()
                 return np.ascontiguousarray(_convert(im))
         except ImageInputError:
@@ -94,12 +99,12 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
             raise ImageInputError(f"{name} cannot be read ({type(exc).__name__}: {exc})") from None
 
 
-def to_rgb_array(image) -> np.ndarray:
+def to_rgb_array(image, max_pixels: int | None = None) -> np.ndarray:
     """Accept an array, a PIL image or a path; return HxWx3 uint8, validated."""
     if isinstance(image, (str, Path, bytes)):
-        return load_image(image)
+        return load_image(image, max_pixels)
     if isinstance(image, Image.Image):
-        check_size(*image.size)
+        check_size(*image.size, max_pixels=max_pixels)
         return np.ascontiguousarray(_convert(image))
     arr = np.asarray(image)
     if arr.ndim == 2:
@@ -107,10 +112,10 @@ def to_rgb_array(image) -> np.ndarray:
     if arr.ndim != 3 or arr.shape[2] not in (3, 4):
         raise ImageInputError(f"expected an HxWx3 RGB array, got shape {arr.shape}")
     if arr.shape[2] == 4:
-        return to_rgb_array(Image.fromarray(arr.astype(np.uint8), "RGBA"))
+        return to_rgb_array(Image.fromarray(arr.astype(np.uint8), "RGBA"), max_pixels)
     if arr.dtype != np.uint8:
         raise ImageInputError(f"expected 8-bit RGB (uint8), got {arr.dtype}")
-    check_size(arr.shape[1], arr.shape[0])
+    check_size(arr.shape[1], arr.shape[0], max_pixels=max_pixels)
     return np.ascontiguousarray(arr)
 
 

@@ -22,8 +22,10 @@ from codec.image_io import load_image as codec_load_image
 
 __all__ = ["LoadedImage", "ImageLoadError", "load_image", "image_from_array", "MAX_PIXELS", "IMAGE_SUFFIXES"]
 
-MAX_PIXELS = 64_000_000
-"""Refuse images above this many pixels: each side keeps several full-size copies in memory."""
+MAX_PIXELS = 7680 * 4320
+"""The app's pixel limit (8K UHD, 33 Mpx), below the codec's (twice that): each side keeps several
+full-size copies in memory, and an encode of the largest size takes minutes. It applies to images
+opened and to the sizes that dropped .msp files declare."""
 
 MIN_SIDE = 8
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".avif", ".jxl", ".gif")
@@ -115,7 +117,7 @@ def load_image(path: str | os.PathLike[str]) -> LoadedImage:
         raise ImageLoadError(f"{name} is too large ({width} x {height} = {width * height / 1e6:.0f} MP; "
                              f"the limit is {MAX_PIXELS / 1e6:.0f} MP)")
     try:
-        pixels = codec_load_image(file_path)  # EXIF orientation, alpha, 16-bit handled there
+        pixels = codec_load_image(file_path, MAX_PIXELS)  # EXIF orientation, alpha, 16-bit handled there
     except ImageInputError as exc:
         text = str(exc).replace(str(file_path), name)
         raise ImageLoadError(text if name in text else f"{name}: {text}") from exc

@@ -19,7 +19,7 @@ from app.core.backends import metrics as metrics_backend
 from app.core.backends import msp as msp_backend
 from app.core.backends.classic import get_classic
 from app.core.codecs import SideSettings, is_classic, is_msp, profile_of, spec_for
-from app.core.image_io import LoadedImage
+from app.core.image_io import MAX_PIXELS, LoadedImage
 from app.core.results import EncodeOutcome, Metrics
 
 __all__ = ["run_job", "original_outcome", "outcome_from_bitstream", "CancelFn", "ProgressFn"]
@@ -100,7 +100,7 @@ def outcome_from_bitstream(data: bytes, device: str, reference: LoadedImage | No
                            source_name: str) -> tuple[EncodeOutcome, np.ndarray]:
     """Decode an opened .msp file: (outcome, decoded pixels). Metrics need a same-size reference."""
     header = msp_backend.read_header(data)
-    decoded = msp_backend.decode(data, device=device)
+    decoded = msp_backend.decode(data, device=device, max_pixels=MAX_PIXELS)
     pixels = np.ascontiguousarray(decoded.image, dtype=np.uint8)
     height, width = pixels.shape[:2]
     if reference is not None and reference.pixels.shape == pixels.shape:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from codec.atomic import check_output_path, write_bytes_atomic
+from codec.commands.arguments import pixel_count
 from codec.errors import BitstreamError, CodecError
 
 MAX_BITSTREAM_BYTES = 1 << 31
@@ -62,7 +63,10 @@ def _encode(args: argparse.Namespace) -> int:
     if _same_file(src, dst):
         raise CodecError("output would overwrite the input image")
     check_output_path(dst, overwrite=args.force)
-    result = encode(src, profile=args.profile, quality=args.quality, device=args.device, progress=_progress_printer(args.progress))
+    result = encode(
+        src, profile=args.profile, quality=args.quality, device=args.device, progress=_progress_printer(args.progress),
+        max_pixels=args.max_pixels,
+    )
     write_bytes_atomic(dst, result.data, overwrite=args.force)
     print(
         f"{dst}: {len(result.data)} bytes, {result.bpp:.4f} bpp (estimated {result.estimated_bpp:.4f}), "
@@ -80,7 +84,7 @@ def _decode(args: argparse.Namespace) -> int:
     if _same_file(src, dst):
         raise CodecError("output would overwrite the input bitstream")
     check_output_path(dst, overwrite=args.force)
-    result = decode(_read_bitstream(src), device=args.device)
+    result = decode(_read_bitstream(src), device=args.device, max_pixels=args.max_pixels)
     save_png(result.image, dst, overwrite=args.force)
     h = result.header
     print(f"{dst}: {h.width}x{h.height}, profile {h.profile}, {result.decode_seconds:.2f} s on {result.device}")
@@ -106,6 +110,15 @@ def _profiles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _max_pixels_argument(p: argparse.ArgumentParser, what: str) -> None:
+    from codec.image_io import MAX_PIXELS
+
+    p.add_argument(
+        "--max-pixels", type=pixel_count, default=None, metavar="N",
+        help=f"{what}: e.g. 24M (default and ceiling: the format's {MAX_PIXELS / 1e6:.0f}M)",
+    )
+
+
 def register(subparsers) -> None:
     from codec.profiles import DEFAULT_PROFILE, PROFILE_NAMES
 
@@ -117,6 +130,7 @@ def register(subparsers) -> None:
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--progress", action="store_true", help="show progress bars")
+    _max_pixels_argument(p, "refuse larger images before reading their pixels")
     p.set_defaults(func=_encode)
 
     p = subparsers.add_parser("decode", help="decode an .msp bitstream to PNG")
@@ -124,6 +138,7 @@ def register(subparsers) -> None:
     p.add_argument("output", help="output PNG")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    _max_pixels_argument(p, "refuse bitstreams declaring larger images before decoding")
     p.set_defaults(func=_decode)
 
     p = subparsers.add_parser("info", help="validate an .msp file and print its header")

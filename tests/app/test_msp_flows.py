@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QElapsedTimer, QTimer
 
+from codec.bitstream import Container, pack, unpack
+
 from app.core.codecs import SideSettings
 from app.core.state import SideName, SideStatus
 
@@ -72,13 +74,29 @@ def test_save_and_open_msp_and_a_corrupt_file(qtbot, app_settings, png64: Path, 
     assert (c.state.b.result.reconstruction == a.reconstruction).all()
     assert c.state.b.result.metrics.psnr == a.metrics.psnr
 
-    for name, data in (("garbage.msp", b"not a bitstream at all"), ("cut.msp", a.data[: len(a.data) // 2])):
+    # Forged files with valid checksums: nothing to decode behind a large declared size (over the
+    # app's 8K limit, and under it), the error reported within a second, and the app still usable.
+    real = unpack(a.data)
+    forged = {
+        f"forged-{h}x{w}.msp": pack(Container(real.model_id, real.profile, real.quality_code, h, w, tuple(b"" for _ in real.segments)))
+        for h, w in ((16384, 4050), (4096, 4096))
+    }
+    bad = {"garbage.msp": b"not a bitstream at all", "cut.msp": a.data[: len(a.data) // 2], **forged}
+    for name, data in bad.items():
         (tmp_path / name).write_bytes(data)
         window.messages.dismiss()
+        started = time.monotonic()
         c.open_path(tmp_path / name)
         qtbot.waitUntil(lambda: window.messages.level == "error", timeout=30000)
+        assert time.monotonic() - started < 1.0, name
         assert f"cannot open {name}" in window.messages.text()
+        if name == "forged-16384x4050.msp":
+            assert "33.2 Mpx" in window.messages.text()  # refused by its declared size: the app's limit
+        if name == "forged-4096x4096.msp":
+            assert "more information than it holds" in window.messages.text()
     assert c.state.b.result.source_name == "photo.msp"  # nothing replaced by the bad files
+    c.open_path(target)  # and the app still opens a good one
+    qtbot.waitUntil(lambda: window.messages.level != "error" and not c.service.is_busy(), timeout=30000)
 
 
 def test_event_loop_never_stalls_during_an_msp_encode(qtbot, app_settings, png200: Path) -> None:

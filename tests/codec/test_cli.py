@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,28 @@ def test_bad_counts_are_usage_errors_not_tracebacks(argv, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and ("at least 1" in err or "whole number" in err)
+
+
+def test_max_pixels_refuses_before_the_work(tmp_path, png, capsys):
+    """--max-pixels lowers the limit: a larger image is refused from its header, and a bitstream
+    from its declared size, before any pixel is decoded (whatever the rest of the file holds)."""
+    from codec.bitstream import Container, pack, unpack
+
+    width, height = Image.open(png).size
+    out = tmp_path / "a.msp"
+    assert main(["encode", str(png), str(out), "--profile", "fast", "--max-pixels", str(width * height - 1)]) == 2
+    assert "limit" in capsys.readouterr().err and not out.exists()
+    assert main(["encode", str(png), str(out), "--profile", "fast", "--max-pixels", str(width * height)]) == 0
+    assert main(["decode", str(out), str(tmp_path / "a.png"), "--max-pixels", str(width * height)]) == 0
+    assert main(["decode", str(out), str(tmp_path / "b.png"), "--max-pixels", f"{(width * height - 1) / 1e3}k"]) == 2
+    assert "limit" in capsys.readouterr().err and not (tmp_path / "b.png").exists()
+
+    c = unpack(out.read_bytes())
+    huge = tmp_path / "huge.msp"
+    huge.write_bytes(pack(Container(c.model_id, c.profile, c.quality_code, 8000, 8000, tuple(b"" for _ in c.segments))))
+    start = time.perf_counter()
+    assert main(["decode", str(huge), str(tmp_path / "c.png"), "--max-pixels", "24M"]) == 2
+    assert time.perf_counter() - start < 1.0 and "64.0 Mpx" in capsys.readouterr().err
+    for bad in ("0", "-5", "lots", "M"):
+        with pytest.raises(SystemExit):
+            main(["decode", str(out), str(tmp_path / "d.png"), "--max-pixels", bad])

@@ -86,8 +86,8 @@ def encode(pixels: np.ndarray, profile: str, quality: float, device: str,
     return _module().encode(pixels, profile=profile, quality=quality, device=device, progress=progress, cancel=cancel)
 
 
-def decode(data: bytes, device: str = "cpu") -> DecodeResult:
-    return _module().decode(data, device=device)
+def decode(data: bytes, device: str = "cpu", max_pixels: int | None = None) -> DecodeResult:
+    return _module().decode(data, device=device, max_pixels=max_pixels)
 
 
 def read_header(data: bytes) -> BitstreamHeader:
