@@ -284,6 +284,9 @@ class EvaluationResults:
         )
 
 
+MAX_RESULTS_BYTES = 64 << 20  # a full Kodak sweep of every codec is under 1 MiB
+
+
 def save_results(results: EvaluationResults, path: str | Path, *, overwrite: bool = True) -> Path:
     """Write ``results`` as JSON (atomically; strict JSON: no NaN or infinity)."""
     try:
@@ -294,15 +297,26 @@ def save_results(results: EvaluationResults, path: str | Path, *, overwrite: boo
 
 
 def load_results(path: str | Path) -> EvaluationResults:
-    """Read a results file of ours, or any single-codec CompressAI results JSON."""
+    """Read a results file of ours, or any single-codec CompressAI results JSON. Whatever the file
+    holds (other bytes, other JSON, a file too large to be results), the failure is a CodecError
+    naming it."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_RESULTS_BYTES + 1)
     except OSError as exc:
         raise CodecError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
+    if len(raw) > MAX_RESULTS_BYTES:
+        raise CodecError(f"{path} is over {MAX_RESULTS_BYTES >> 20} MiB: too large to be a results file")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CodecError(f"{path} is not a results file (not UTF-8 text)") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise CodecError(f"{path} is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise CodecError(f"{path} is not a results file")
-    return EvaluationResults.from_dict(data, fallback_name=path.parent.name)
-
+    try:
+        return EvaluationResults.from_dict(data, fallback_name=path.parent.name)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise CodecError(f"{path} is not a results file of a shape this version reads ({type(exc).__name__}: {exc})") from None

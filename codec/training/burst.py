@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from codec.errors import ImageInputError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
 from codec.training.data import TrainingImages, image_paths
@@ -109,7 +110,7 @@ def _validation_batch(pack_dir: Path, size: int, device: torch.device) -> torch.
     paths = image_paths(folder) if folder.is_dir() else []
     try:
         return TrainingImages.load(paths, size).center_crops(size).to(device) if paths else None
-    except ValueError:  # none large enough
+    except ImageInputError:  # none large enough
         return None
 
 

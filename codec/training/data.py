@@ -16,6 +16,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from codec.errors import ImageInputError
+from codec.image_io import load_image
+
 __all__ = ["TrainingImages", "split_paths", "image_paths", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -44,14 +47,27 @@ class TrainingImages:
 
     @classmethod
     def load(cls, paths: list[Path], min_side: int) -> TrainingImages:
+        """The images whose short side is at least ``min_side`` (a crop must fit), read as the codec
+        reads its inputs (EXIF orientation, 16-bit scaled, alpha dropped). Unreadable files are
+        skipped; if nothing is left, ImageInputError says why, before any training starts."""
         arrays = []
+        small = unreadable = 0
         for p in paths:
-            with Image.open(p) as im:
-                arr = np.asarray(im.convert("RGB"))
+            try:
+                arr = load_image(p)
+            except ImageInputError:
+                unreadable += 1
+                continue
             if min(arr.shape[:2]) >= min_side:
                 arrays.append(arr)
+            else:
+                small += 1
         if not arrays:
-            raise ValueError(f"no training image has a side of at least {min_side} px")
+            folders = ", ".join(sorted({str(p.parent) for p in paths})) or "(no image files)"
+            raise ImageInputError(
+                f"no training image in {folders} has a short side of at least {min_side} px "
+                f"({small} smaller, {unreadable} unreadable); use a smaller --crop-size or larger images"
+            )
         return cls(arrays)
 
     def random_batch(self, rng: np.random.Generator, batch: int, size: int, max_downscale: float = 2.0) -> torch.Tensor:

@@ -27,7 +27,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from codec.errors import CodecError
+from codec.errors import CodecError, ImageInputError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
 from codec.training.data import TrainingImages, split_paths
@@ -162,6 +162,16 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    # The data first: a folder with nothing trainable is refused before a run directory exists.
+    train_paths, val_paths = split_paths(Path(cfg.data_dir))
+    if cfg.max_images:
+        train_paths = train_paths[: cfg.max_images]
+        val_paths = val_paths[: max(1, cfg.max_images // 8)]
+    images = TrainingImages.load(train_paths, cfg.crop_size)
+    try:
+        val_batch = TrainingImages.load(val_paths, cfg.crop_size).center_crops(cfg.crop_size).to(device) if val_paths else None
+    except ImageInputError:  # no held-out image large enough: train without validation figures
+        val_batch = None
     run_dir = Path(cfg.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "checkpoint.pt"
@@ -195,13 +205,6 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     wrapper = _Wrapper(model, device, cfg.synthesis_input)
     net: nn.Module = nn.parallel.DistributedDataParallel(wrapper) if distributed else wrapper
 
-    train_paths, val_paths = split_paths(Path(cfg.data_dir))
-    if cfg.max_images:
-        train_paths = train_paths[: cfg.max_images]
-        val_paths = val_paths[: max(1, cfg.max_images // 8)]
-    images = TrainingImages.load(train_paths, cfg.crop_size)
-    val_images = TrainingImages.load(val_paths, cfg.crop_size) if val_paths else None
-    val_batch = val_images.center_crops(cfg.crop_size).to(device) if val_images else None
     if step == 0 and not cfg.init_weights and cfg.model.transform == "wavelet":
         calibration = images.random_batch(np.random.default_rng([cfg.seed, 7]), 32, cfg.crop_size)
         std = model.calibrate_initial_scales(calibration.to(device))  # same draw on every rank

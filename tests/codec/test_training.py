@@ -132,3 +132,17 @@ def test_export_refuses_what_is_not_a_checkpoint_without_running_it(tmp_path, ca
         assert main(["export", str(path), "--out", str(tmp_path / "w.pt")]) == 2
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "w.pt").exists()
     assert "not a readable training checkpoint" in capsys.readouterr().err
+
+
+def test_a_folder_with_nothing_trainable_is_refused_before_the_run_directory_exists(tmp_path):
+    from codec.errors import ImageInputError
+    from tests.codec.conftest import smooth_image
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        Image.fromarray(smooth_image(40, 50, seed=i)).save(data / f"small{i}.png")
+    (data / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(ImageInputError, match=r"3 smaller, 1 unreadable"):
+        train(_cfg(data, tmp_path / "run"), progress=False)
+    assert not (tmp_path / "run").exists()

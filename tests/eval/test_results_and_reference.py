@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codec.baselines import get_codec
 from codec.errors import CodecError
@@ -129,3 +131,32 @@ def test_a_broken_image_is_skipped_and_reported(tmp_path):
     run = evaluate_dataset([get_codec("jpeg")], tmp_path, options=options)
     assert run.image_names == ("good.png",)
     assert any(note.startswith("skipped broken.png:") for note in run.notes)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(
+        ["codecs", "name", "results", "bpp", "psnr-rgb", "dataset", "images", "notes", "label", "kind", "per_image"]
+    ) | st.text(max_size=6), children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_JSON)
+def test_any_json_is_read_or_refused_with_our_error(tmp_path_factory, data):
+    """`msp plot` and `msp eval --resume` read whatever file they are given: any JSON (and any
+    bytes) gives results or a CodecError, never a traceback."""
+    path = tmp_path_factory.mktemp("json") / "r.json"
+    path.write_text(json.dumps(data))
+    try:
+        load_results(path)
+    except CodecError:
+        pass
+
+
+def test_bytes_that_are_not_utf8_json_are_refused(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_bytes(b"\xff\xfe\x00{")
+    with pytest.raises(CodecError, match="not UTF-8"):
+        load_results(path)
