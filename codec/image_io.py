@@ -20,7 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from codec.atomic import write_bytes_atomic
 from codec.errors import ImageInputError, SizeLimitError
 
-__all__ = ["MAX_SIDE", "MAX_PIXELS", "load_image", "to_rgb_array", "check_size", "png_bytes", "save_png"]
+__all__ = ["MAX_SIDE", "MAX_PIXELS", "load_image", "frame_count", "to_rgb_array", "check_size", "png_bytes", "save_png"]
 
 MAX_SIDE = 16384
 MAX_PIXELS = 7680 * 4320 * 2  # twice 8K UHD; larger inputs are refused before decoding
@@ -97,6 +97,19 @@ def load_image(source: str | Path | bytes, max_pixels: int | None = None) -> np.
             # RuntimeError for a corrupt AVIF, NotImplementedError for odd DDS variants, TypeError
             # from a mistyped EXIF tag): the file cannot be read, and the caller gets our error.
             raise ImageInputError(f"{name} cannot be read ({type(exc).__name__}: {exc})") from None
+
+
+def frame_count(path: str | Path) -> int:
+    """Frames in an image file (animated GIF / WebP / PNG / AVIF: more than 1), read from its header.
+    The codec encodes still images: callers say so when a file has more than its first frame.
+    1 when the file cannot be read (reading it for real reports that)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                return max(1, int(getattr(im, "n_frames", 1)))
+    except Exception:  # noqa: BLE001 - a probe: load_image gives the real error
+        return 1
 
 
 def to_rgb_array(image, max_pixels: int | None = None) -> np.ndarray:

@@ -109,6 +109,9 @@ def load_image(path: str | os.PathLike[str]) -> LoadedImage:
             with Image.open(file_path) as header:  # reads the header only: cheap format and size check
                 fmt = header.format or file_path.suffix.lstrip(".").upper()
                 width, height = header.size
+                frames = int(getattr(header, "n_frames", 1) or 1)
+            if frames > 1:  # the codecs compress still images: say which one is the reference
+                fmt = f"{fmt}, frame 1 of {frames}"
     except UnidentifiedImageError as exc:
         raise ImageLoadError(f"{name} is not an image file Pillow can read") from exc
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:

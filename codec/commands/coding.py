@@ -58,11 +58,15 @@ def _progress_printer(enabled: bool):
 
 def _encode(args: argparse.Namespace) -> int:
     from codec.api import encode
+    from codec.image_io import frame_count
 
     src, dst = Path(args.input), Path(args.output)
     if _same_file(src, dst):
         raise CodecError("output would overwrite the input image")
     check_output_path(dst, overwrite=args.force)
+    frames = frame_count(src)
+    if frames > 1:
+        print(f"note: {src} is animated ({frames} frames); its first frame is encoded", file=sys.stderr)
     result = encode(
         src, profile=args.profile, quality=args.quality, device=args.device, progress=_progress_printer(args.progress),
         max_pixels=args.max_pixels,

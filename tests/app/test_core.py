@@ -178,3 +178,12 @@ def test_export_is_atomic_and_never_overwrites_the_original(tmp_path: Path, png6
     atomic_write_bytes(tmp_path / "b.msp", b"abc")
     assert (tmp_path / "b.msp").read_bytes() == b"abc"
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_an_animated_image_is_described_as_its_first_frame(tmp_path: Path) -> None:
+    from PIL import Image
+
+    frames = [Image.new("RGB", (24, 16), (40 * i, 90, 200 - 40 * i)) for i in range(4)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=40)
+    loaded = load_image(tmp_path / "anim.gif")
+    assert "GIF, frame 1 of 4" in loaded.describe() and loaded.pixels.shape == (16, 24, 3)

@@ -144,3 +144,12 @@ def test_max_pixels_refuses_before_the_work(tmp_path, png, capsys):
     for bad in ("0", "-5", "lots", "M"):
         with pytest.raises(SystemExit):
             main(["decode", str(out), str(tmp_path / "d.png"), "--max-pixels", bad])
+
+
+def test_an_animated_image_is_said_to_be_encoded_by_its_first_frame(tmp_path, make_image, capsys):
+    frames = [Image.fromarray(make_image(32, 32, seed=i)) for i in range(3)]
+    gif = tmp_path / "anim.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=50)
+    assert main(["encode", str(gif), str(tmp_path / "a.msp"), "--profile", "fast"]) == 0
+    assert "animated (3 frames); its first frame is encoded" in capsys.readouterr().err
+    assert main(["encode", str(tmp_path / "a.msp"), str(tmp_path / "b.msp"), "--profile", "fast"]) == 2  # no frames probe crash
