@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["run_tiled"]
+__all__ = ["run_tiled", "tiled_squared_error_gradient"]
 
 
 def run_tiled(
@@ -45,3 +45,44 @@ def run_tiled(
                 :, :, ot : ot + oh, ol : ol + ow
             ]
     return out
+
+
+def tiled_squared_error_gradient(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    y: torch.Tensor,
+    target: torch.Tensor,
+    scale: int,
+    tile: int,
+    margin: int,
+) -> tuple[float, torch.Tensor]:
+    """Sum of squared errors between ``fn(y)`` and ``target``, and its gradient with respect to
+    ``y``, computed tile by tile with memory bounded by the tile.
+
+    The same argument as :func:`run_tiled`, applied to the backward pass: each output pixel
+    belongs to exactly one tile's interior, and with an overlap wider than the receptive field
+    that interior, and so its error and the error's gradient, is the untiled one. The gradients of
+    the tiles' errors add up to the gradient of the whole image's. ``tile`` and ``margin`` are in
+    latent units; ``fn`` upsamples by ``scale``; ``target`` (1, C, H, W) may be smaller than
+    ``fn(y)`` (the image before padding): outputs beyond it do not count.
+    """
+    _, _, h, w = y.shape
+    height, width = target.shape[-2:]
+    grad = torch.zeros_like(y)
+    total = 0.0
+    for top in range(0, h, tile):
+        for left in range(0, w, tile):
+            t0, l0 = max(0, top - margin), max(0, left - margin)
+            t1, l1 = min(h, top + tile + margin), min(w, left + tile + margin)
+            rows = (top * scale, min(height, (top + tile) * scale))
+            cols = (left * scale, min(width, (left + tile) * scale))
+            if rows[0] >= rows[1] or cols[0] >= cols[1]:
+                continue  # a tile of padding only
+            piece = y[:, :, t0:t1, l0:l1].detach().requires_grad_(True)
+            with torch.enable_grad():
+                out = fn(piece)
+                interior = out[:, :, rows[0] - t0 * scale : rows[1] - t0 * scale, cols[0] - l0 * scale : cols[1] - l0 * scale]
+                error = (interior - target[:, :, rows[0] : rows[1], cols[0] : cols[1]]).square().sum()
+                error.backward()
+            total += float(error.detach())
+            grad[:, :, t0:t1, l0:l1] += piece.grad
+    return total, grad

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from codec.api import _model
@@ -41,3 +42,42 @@ def test_banded_backbone_gives_identical_bitstreams(make_image, monkeypatch):
     banded = api.encode(image, profile="balanced", quality=0.5, lof_iterations=0).data
     assert banded == whole
     assert np.array_equal(api.decode(banded).image, api.decode(whole).image)
+
+
+def test_tiled_error_gradient_is_the_untiled_one(make_image):
+    """The synthesis' backward pass, tile by tile, gives the whole image's squared error and its
+    gradient (to float noise), including a target smaller than the padded output."""
+    from codec.models.tiling import tiled_squared_error_gradient
+
+    model, _ = _model(torch.device("cpu"))
+    image = make_image(180, 250, seed=3)  # not multiples of 8: the last latent row and column are padding
+    target = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+    x = torch.nn.functional.pad(target, (0, 6, 0, 4), mode="replicate")
+    with torch.no_grad():
+        y = torch.round(model.g_a(x))
+    y_full = y.clone().requires_grad_(True)
+    full_error = (model.g_s(y_full)[..., :180, :250] - target).square().sum()
+    full_error.backward()
+    error, grad = tiled_squared_error_gradient(model.g_s, y, target, 8, tile=10, margin=8)
+    full = float(full_error.detach())
+    assert abs(error - full) < 1e-4 * full
+    assert torch.allclose(grad, y_full.grad, rtol=1e-3, atol=1e-6 * float(y_full.grad.abs().max()))
+
+
+def test_lof_on_tiles_finds_the_latent_of_untiled_lof(make_image, monkeypatch):
+    import dataclasses
+
+    import codec.lof as lof
+    from codec.api import _to_tensor
+    from codec.profiles import get_profile
+
+    image = make_image(72, 120, seed=5)
+    model, _ = _model(torch.device("cpu"))
+    x = _to_tensor(image, torch.device("cpu"))
+    y0 = model.analyse(x, 0.5)
+    profile = dataclasses.replace(get_profile("balanced"), lof_iterations=4, greedy=False)
+    untiled = lof.overfit_latent(model, x, y0, 0.5, profile, 72, 120)
+    monkeypatch.setattr(lof, "LOF_TILE_PIXELS", 48)  # 6 latent rows per tile: several tiles each way
+    tiled = lof.overfit_latent(model, x, y0, 0.5, profile, 72, 120)
+    assert torch.allclose(tiled.latent, untiled.latent, atol=1e-4)
+    assert tiled.final.cost == pytest.approx(untiled.final.cost, rel=1e-3)
