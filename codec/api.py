@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from codec.bitstream import FORMAT_VERSION, Container, code_to_quality, pack, quality_to_code, unpack
 from codec.errors import BitstreamError, EncodeCancelled, ProfileError
 from codec.image_io import check_size, to_rgb_array
+from codec.lof import lof_skip_reason
 from codec.models.msp_codec import MSPCodecModel, image_padding
 from codec.profiles import DEFAULT_PROFILE, PROFILE_NAMES, get_profile, load_profiles
 from codec.types import BitstreamHeader, DecodeResult, EncodeResult, ModelInfo, ProfileInfo, Progress
@@ -148,7 +149,9 @@ def encode(
         x = _to_tensor(array, dev)
         y = model.analyse(x, q)
         lof_iterations = 0
-        if prof.lof_iterations > 0:
+        skipped = lof_skip_reason(height, width, prof.lof_iterations)
+        notes = (skipped,) if skipped else ()
+        if prof.lof_iterations > 0 and not skipped:
             from codec.lof import overfit_latent
 
             lof = overfit_latent(model, x, y, q, prof, height, width, progress=report, cancel=cancel)
@@ -177,6 +180,7 @@ def encode(
         encode_seconds=time.perf_counter() - start,
         device=dev.type,
         lof_iterations=lof_iterations,
+        notes=notes,
     )
 
 

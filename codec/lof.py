@@ -33,12 +33,28 @@ from codec.models.transforms import DOWNSAMPLING
 from codec.profiles import Profile
 from codec.types import Progress
 
-__all__ = ["LOFResult", "TrueCost", "overfit_latent", "true_cost", "LOF_TILE_PIXELS"]
+__all__ = ["LOFResult", "TrueCost", "overfit_latent", "true_cost", "LOF_TILE_PIXELS", "LOF_MAX_PIXELS", "lof_skip_reason"]
 
 # Above this side (pixels), LOF backpropagates through the synthesis tile by tile: the untiled
 # backward pass holds the synthesis' activations for the whole image (about 1.9 GB at 1 Mpx, over
 # 50 GB at 8K). A Kodak image (768 px) still takes the untiled path.
 LOF_TILE_PIXELS = 768
+
+# Above this many pixels an encode skips LOF, and says so. With the synthesis on tiles, LOF's memory
+# is the MSP unroll's autograd graph over the whole latent, about 0.5 GB per Mpx (measured: 390 MB
+# at 0.79 Mpx on the balanced schedule), plus the tiles and the model: about 5 GB at 8 Mpx, within
+# the 6 GB an encode may take. Its time grows the same way (minutes per Mpx on a CPU).
+LOF_MAX_PIXELS = 8_000_000
+
+
+def lof_skip_reason(height: int, width: int, iterations: int) -> str | None:
+    """Why an encode of this size will not run its profile's LOF iterations, or None if it will."""
+    if iterations > 0 and height * width > LOF_MAX_PIXELS:
+        return (
+            f"latent overfitting skipped: the image has {height * width / 1e6:.1f} Mpx, over LOF's limit of "
+            f"{LOF_MAX_PIXELS / 1e6:.0f} Mpx (its memory grows with the image, about 0.5 GB per Mpx)"
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,8 @@ class EncodeResult:
     encode_seconds: float
     device: str
     lof_iterations: int = 0
+    notes: tuple[str, ...] = ()
+    """What the encode did not do as its profile says, and why (e.g. LOF skipped on a huge image)."""
 
     @property
     def num_bytes(self) -> int:

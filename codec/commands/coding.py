@@ -58,19 +58,23 @@ def _progress_printer(enabled: bool):
 
 def _encode(args: argparse.Namespace) -> int:
     from codec.api import encode
-    from codec.image_io import frame_count
+    from codec.image_io import frame_count, load_image
+    from codec.lof import lof_skip_reason
+    from codec.profiles import get_profile
 
     src, dst = Path(args.input), Path(args.output)
     if _same_file(src, dst):
         raise CodecError("output would overwrite the input image")
     check_output_path(dst, overwrite=args.force)
+    image = load_image(src, args.max_pixels)
     frames = frame_count(src)
+    # What the encode will not do, said before it starts (an 8K encode runs for minutes).
     if frames > 1:
         print(f"note: {src} is animated ({frames} frames); its first frame is encoded", file=sys.stderr)
-    result = encode(
-        src, profile=args.profile, quality=args.quality, device=args.device, progress=_progress_printer(args.progress),
-        max_pixels=args.max_pixels,
-    )
+    skipped = lof_skip_reason(*image.shape[:2], get_profile(args.profile).lof_iterations)
+    if skipped:
+        print(f"note: {skipped}", file=sys.stderr)
+    result = encode(image, profile=args.profile, quality=args.quality, device=args.device, progress=_progress_printer(args.progress))
     write_bytes_atomic(dst, result.data, overwrite=args.force)
     print(
         f"{dst}: {len(result.data)} bytes, {result.bpp:.4f} bpp (estimated {result.estimated_bpp:.4f}), "

@@ -131,3 +131,16 @@ def test_lof_with_the_rounding_proxy_lowers_the_true_cost(make_image):
     profile = dataclasses.replace(get_profile("balanced"), lof_iterations=8, lof_proxy="rounding")
     result = overfit_latent(model, x, y0, 0.5, profile, *image.shape[:2])
     assert result.final.cost < result.initial.cost
+
+
+def test_an_image_over_the_lof_limit_is_encoded_without_lof_and_says_so(make_image, monkeypatch):
+    import codec.lof as lof
+
+    image = make_image(40, 48, seed=2)
+    monkeypatch.setattr(lof, "LOF_MAX_PIXELS", 40 * 48 - 1)
+    result = encode(image, profile="balanced", quality=0.5)
+    assert result.lof_iterations == 0 and "latent overfitting skipped" in result.notes[0]
+    assert decode(result.data).image.shape == image.shape
+    monkeypatch.setattr(lof, "LOF_MAX_PIXELS", 40 * 48)
+    result = encode(image, profile="balanced", quality=0.5, lof_iterations=2)
+    assert result.lof_iterations == 2 and result.notes == ()
