@@ -1,4 +1,5 @@
-"""The main window: assembles the widgets around one :class:`StudioController`.
+"""The main window: assembles the widgets around one :class:`StudioController`, and gives it the
+real :class:`EncodeService` to run its jobs on.
 
 Owns no logic of its own beyond wiring, menus, drag and drop, hold-to-flip and persistence.
 Nothing here blocks: file dialogs are the only modal windows, and work continues behind them.
@@ -30,6 +31,7 @@ from app.widgets.message_bar import MessageBar
 from app.widgets.rd_plot import RDPlot
 from app.widgets.side_panel import SidePanel
 from app.widgets.view_toolbar import ViewToolbar
+from app.workers.service import EncodeService
 
 __all__ = ["MainWindow", "DEFAULT_A", "DEFAULT_B"]
 
@@ -53,8 +55,9 @@ class MainWindow(QMainWindow):
         side_a = settings.side(SideName.A, DEFAULT_A)
         side_b = settings.side(SideName.B, DEFAULT_B)
         self.controller = StudioController(
-            side_a, side_b, sweep_enabled=settings.sweep_enabled if sweep is None else sweep,
-            auto_match=True if first_start else settings.auto_match, pool_threads=pool_threads, parent=self)
+            side_a, side_b, service=EncodeService(pool_threads=pool_threads, parent=self),
+            sweep_enabled=settings.sweep_enabled if sweep is None else sweep,
+            auto_match=True if first_start else settings.auto_match, parent=self)
         c = self.controller
         view = c.view
         view.mode = settings.view_mode

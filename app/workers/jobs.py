@@ -9,10 +9,10 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 from app.core.codecs import SideSettings
 from app.core.image_io import LoadedImage
+from app.core.jobs import Priority  # defined in the core, whose state machines pick it
 
 __all__ = ["Priority", "Job", "next_job_id"]
 
@@ -21,14 +21,6 @@ _ids = itertools.count(1)
 
 def next_job_id() -> int:
     return next(_ids)
-
-
-class Priority(IntEnum):
-    """Higher runs first. A user's own request always beats background work."""
-
-    SWEEP = 10
-    MATCH = 20
-    INTERACTIVE = 30
 
 
 @dataclass(eq=False)

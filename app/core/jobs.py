@@ -1,0 +1,42 @@
+"""What the app's state machines need from the job service: submit, cancel, priorities.
+
+The side jobs, the RD sweep and the bitrate matcher only start encodes and cancel them; they
+hear about results from the controller, which routes the service's Qt signals to them. Naming
+that slice here, without Qt, keeps them in the core and lets tests drive them with a plain fake
+instead of real codecs and threads.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Protocol
+
+from app.core.backends.msp import MspInfo
+from app.core.codecs import SideSettings
+from app.core.image_io import LoadedImage
+
+__all__ = ["Priority", "JobRunner"]
+
+
+class Priority(IntEnum):
+    """Higher runs first. A user's own request always beats background work."""
+
+    SWEEP = 10
+    MATCH = 20
+    INTERACTIVE = 30
+
+
+class JobRunner(Protocol):
+    """The part of :class:`~app.workers.service.EncodeService` the core's state machines use."""
+
+    msp_info: MspInfo
+    """What is known about the MSP codec so far (unavailable while it loads)."""
+
+    def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
+               use_cache: bool = True) -> int:
+        """Start an encode; its result, failure or cancellation arrives later under the returned id."""
+        ...
+
+    def cancel(self, request_id: int) -> None:
+        """Nobody wants ``request_id`` any more (a cancellation event follows for running work)."""
+        ...

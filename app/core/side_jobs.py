@@ -1,0 +1,136 @@
+"""Each side's own encode: one current job per side, results of superseded jobs dropped.
+
+A settings change (or a re-run) submits a new job and forgets the side's previous one, which is
+cancelled and marked stale. A result reaches a side only while its job id is still that side's
+current one, so a slow old encode can never overwrite a newer setting. Plain Python: the
+controller feeds it the service's job events; tests feed it a fake service.
+"""
+
+from __future__ import annotations
+
+from app.core.codecs import is_msp
+from app.core.events import Event
+from app.core.jobs import JobRunner, Priority
+from app.core.pipeline import original_outcome
+from app.core.results import EncodeOutcome
+from app.core.state import ComparisonState, JobProgress, SideName, SideState, SideStatus
+
+__all__ = ["SideJobs"]
+
+# The reason EncodeService gives until the MSP worker has reported: MSP jobs queue up meanwhile
+# (the worker runs them once the model is up) instead of failing.
+_MSP_LOADING = "MSP codec is loading"
+
+
+class SideJobs:
+    """The job-id registry of sides A and B, and what each job event does to its side."""
+
+    def __init__(self, state: ComparisonState, runner: JobRunner) -> None:
+        self.state = state
+        self.runner = runner
+        self.stale_dropped = 0
+        """How many results arrived for superseded requests and were dropped (for tests/diagnostics)."""
+        self.finished = Event()  # (SideState): a side's own result is now on show
+        self.message = Event()  # (level, text): for the message bar
+        self._jobs: dict[SideName, int | None] = {name: None for name in SideName}
+        self._stale: set[int] = set()
+
+    def job(self, name: SideName) -> int | None:
+        """The id of the side's current job, None when it has nothing running."""
+        return self._jobs[name]
+
+    def owner(self, job_id: int) -> SideState | None:
+        """The side whose current job ``job_id`` is; None for stale or foreign ids."""
+        for name, current in self._jobs.items():
+            if current == job_id:
+                return self.state.side(name)
+        return None
+
+    # -- requests ---------------------------------------------------------------------------------
+    def start(self, side: SideState) -> None:
+        """Encode ``side``'s settings on the current image, superseding whatever it ran before.
+
+        The original needs no job; an MSP side fails at once if the codec is known to be
+        unavailable (but waits in the queue while the codec is still loading).
+        """
+        self.drop(side.name)
+        image = self.state.image
+        if image is None:
+            return
+        settings = side.settings
+        if settings.is_original:
+            side.set_result(original_outcome(image))
+            side.set_status(SideStatus.DONE)
+            return
+        info = self.runner.msp_info
+        if is_msp(settings.codec) and not info.available and info.reason != _MSP_LOADING:
+            side.set_status(SideStatus.FAILED, info.reason)
+            return
+        self._jobs[side.name] = self.runner.submit(image, settings, Priority.INTERACTIVE)
+        side.set_status(SideStatus.QUEUED, "queued")
+
+    def drop(self, name: SideName) -> None:
+        """Forget the side's current job: cancel it and mark its id stale. The side keeps its status."""
+        job_id = self._jobs[name]
+        if job_id is not None:
+            self._stale.add(job_id)
+            self.runner.cancel(job_id)
+            self._jobs[name] = None
+
+    def drop_all(self) -> None:
+        for name in SideName:
+            self.drop(name)
+
+    def cancel(self, name: SideName) -> None:
+        """The user's cancel: drop the side's job and say so; a side with nothing running is left alone."""
+        if self._jobs[name] is None:
+            return
+        self.drop(name)
+        self.state.side(name).set_status(SideStatus.CANCELLED, "cancelled")
+
+    def show(self, name: SideName, outcome: EncodeOutcome, note: str) -> None:
+        """Put a result that no job of this side produced (a decoded .msp file) on the side.
+
+        The side's own job is dropped first, so that it cannot replace the result when it ends.
+        """
+        self.drop(name)
+        side = self.state.side(name)
+        side.set_result(outcome)
+        side.set_status(SideStatus.DONE, note)
+
+    # -- job events -------------------------------------------------------------------------------
+    def on_started(self, job_id: int) -> None:
+        side = self.owner(job_id)
+        if side is not None:
+            side.set_status(SideStatus.RUNNING, "encoding")
+
+    def on_progress(self, job_id: int, progress: JobProgress) -> None:
+        side = self.owner(job_id)
+        if side is not None:
+            side.set_progress(progress)
+
+    def on_finished(self, job_id: int, outcome: EncodeOutcome) -> None:
+        side = self.owner(job_id)
+        if side is not None:
+            self._jobs[side.name] = None
+            side.set_result(outcome)
+            side.set_status(SideStatus.DONE)
+            self.finished.emit(side)
+        elif job_id in self._stale:
+            self._stale.discard(job_id)
+            self.stale_dropped += 1
+
+    def on_failed(self, job_id: int, text: str) -> None:
+        side = self.owner(job_id)
+        if side is not None:
+            self._jobs[side.name] = None
+            side.set_status(SideStatus.FAILED, text)
+            self.message.emit("error", f"Side {side.name.value}: {text}")
+        self._stale.discard(job_id)
+
+    def on_cancelled(self, job_id: int) -> None:
+        self._stale.discard(job_id)
+        side = self.owner(job_id)
+        if side is not None:
+            self._jobs[side.name] = None
+            side.set_status(SideStatus.CANCELLED, "cancelled")

@@ -1,0 +1,117 @@
+"""Runs the background RD sweep: feeds :func:`~app.core.sweep.sweep_plan` to the service a little at a time.
+
+At most one classic and one MSP sweep job are in flight, at the lowest priority, so a user's
+own request never waits behind a queue of background work. Points the RD store already has are
+not measured again; a sweep job pushed aside by a user request goes back to the front of the plan.
+Plain Python: the controller feeds it the service's job events; tests feed it a fake service.
+"""
+
+from __future__ import annotations
+
+from app.core.backends.msp import MspInfo
+from app.core.codecs import CLASSIC_KEYS, SideSettings, is_msp
+from app.core.events import Event
+from app.core.jobs import JobRunner, Priority
+from app.core.rd_store import RDStore
+from app.core.state import ComparisonState
+from app.core.sweep import sweep_plan
+
+__all__ = ["SweepScheduler"]
+
+
+class SweepScheduler:
+    """The sweep's plan, its jobs in flight and its progress (points done of points planned)."""
+
+    def __init__(self, state: ComparisonState, rd: RDStore, runner: JobRunner, enabled: bool = True) -> None:
+        self.state = state
+        self.rd = rd
+        self.runner = runner
+        self.enabled = enabled
+        """Whether a new image starts a sweep (the user's Ctrl+R toggle, saved in the settings)."""
+        self.progress = Event()  # (done, total)
+        self._plan: list[SideSettings] = []
+        self._jobs: dict[int, SideSettings] = {}
+        self._total = 0
+        self._done = 0
+
+    def running(self) -> bool:
+        """Points are still waiting or being measured."""
+        return bool(self._plan or self._jobs)
+
+    def counts(self) -> tuple[int, int]:
+        """(points done, points planned), as last reported through :attr:`progress`."""
+        return self._done, self._total
+
+    def start(self) -> None:
+        """Enable the sweep and plan every point of the current image the RD store lacks."""
+        self.enabled = True
+        if self.state.image is None:
+            return
+        info = self.runner.msp_info
+        profiles = info.profiles if info.available else ()
+        done = [p.settings for codec in self.rd.codecs() for p in self.rd.curve(codec)]
+        self._plan = sweep_plan(profiles, CLASSIC_KEYS, skip=done)
+        self._total = self._done + len(self._plan) + len(self._jobs)
+        self.progress.emit(self._done, self._total)
+        self._pump()
+
+    def add_msp(self, info: MspInfo) -> None:
+        """The MSP codec came up after the sweep started: append its profiles' points."""
+        if not self.enabled or self.state.image is None:
+            return
+        known = set(self._plan) | set(self._jobs.values())
+        extra = [s for s in sweep_plan(info.profiles, classic=()) if s not in known]
+        self._plan.extend(extra)
+        self._total += len(extra)
+        self.progress.emit(self._done, self._total)
+        self._pump()
+
+    def stop(self, disable: bool = False) -> None:
+        """Drop the plan and cancel the jobs in flight; ``disable`` also keeps new images from sweeping."""
+        if disable:
+            self.enabled = False
+        self._plan.clear()
+        for job_id in list(self._jobs):
+            self.runner.cancel(job_id)
+        self._jobs.clear()
+        self._total = self._done = 0
+        self.progress.emit(0, 0)
+
+    # -- job events -------------------------------------------------------------------------------
+    def on_finished(self, job_id: int) -> None:
+        """A sweep point was measured (the controller put it in the RD store): on to the next."""
+        if job_id in self._jobs:
+            del self._jobs[job_id]
+            self._done += 1
+            self.progress.emit(self._done, self._total)
+            self._pump()
+
+    def on_failed(self, job_id: int) -> None:
+        """A point that cannot be measured counts as done, so one broken codec cannot stall the sweep."""
+        self.on_finished(job_id)
+
+    def on_cancelled(self, job_id: int, preempted: bool) -> None:
+        if job_id in self._jobs:
+            settings = self._jobs.pop(job_id)
+            if preempted:
+                self._plan.insert(0, settings)  # pushed aside by a user request: retry later
+            self._pump()
+
+    def _pump(self) -> None:
+        """Keep at most one classic and one MSP sweep job in flight, so user requests stay snappy."""
+        image = self.state.image
+        if image is None:
+            return
+        busy_classic = any(not is_msp(s.codec) for s in self._jobs.values())
+        busy_msp = any(is_msp(s.codec) for s in self._jobs.values())
+        index = 0
+        while index < len(self._plan) and not (busy_classic and busy_msp):
+            settings = self._plan[index]
+            msp = is_msp(settings.codec)
+            if (msp and busy_msp) or (not msp and busy_classic):
+                index += 1
+                continue
+            self._plan.pop(index)
+            self._jobs[self.runner.submit(image, settings, Priority.SWEEP)] = settings
+            busy_msp = busy_msp or msp
+            busy_classic = busy_classic or not msp
