@@ -1,9 +1,8 @@
 """The comparison's state: the reference image and the two sides A and B.
 
 Plain objects with :class:`~app.core.events.Event` notifications. The job controller writes to
-them (on the GUI thread); widgets read them and listen. Each side carries a *generation*: every
-settings change bumps it, and a result is only accepted if it was started for the current
-generation, which is how stale results are dropped.
+them (on the GUI thread); widgets read them and listen. Stale results are dropped before they get
+here, by job id (:class:`~app.core.side_jobs.SideJobs`).
 """
 
 from __future__ import annotations
@@ -48,12 +47,11 @@ class JobProgress:
 
 
 class SideState:
-    """One side: its settings, the generation counter, status and the result on show."""
+    """One side: its settings, status, progress and the result on show."""
 
     def __init__(self, name: SideName, settings: SideSettings) -> None:
         self.name = name
         self._settings = settings
-        self.generation = 0
         self.status = SideStatus.IDLE
         self.message = ""
         self.progress: JobProgress | None = None
@@ -72,14 +70,8 @@ class SideState:
         if settings == self._settings:
             return False
         self._settings = settings
-        self.generation += 1
         self.settings_changed.emit(self)
         return True
-
-    def bump(self) -> int:
-        """Start a new generation without a settings change (new image, forced re-run)."""
-        self.generation += 1
-        return self.generation
 
     def set_status(self, status: SideStatus, message: str = "") -> None:
         self.status = status
@@ -119,6 +111,5 @@ class ComparisonState:
     def set_image(self, image: LoadedImage) -> None:
         self.image = image
         for side in self.sides.values():
-            side.bump()
             side.set_result(None)
         self.image_changed.emit(image)

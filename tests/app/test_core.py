@@ -12,7 +12,6 @@ from app.core.atomic import OverwriteOriginalError, atomic_write_bytes, export_p
 from app.core.bitrate_search import BitrateSearch
 from app.core.cache import CacheKey, ResultCache
 from app.core.codecs import SideSettings, normalize_quality
-from app.core.events import Event
 from app.core.formatting import readout_rows
 from app.core.image_io import ImageLoadError, load_image
 from app.core.pipeline import original_outcome
@@ -124,13 +123,14 @@ def test_rd_store_groups_and_replaces_points() -> None:
     assert seen[0] is None and seen[-1] == "jpeg"
 
 
-def test_state_generation_bumps_on_change_only() -> None:
+def test_state_settings_change_notifies_on_change_only() -> None:
     state = ComparisonState(SideSettings("jpeg"), SideSettings("webp"))
-    events = Event()
-    state.a.settings_changed.connect(lambda side: events.emit())
+    changed: list[SideName] = []
+    for side in state.sides.values():
+        side.settings_changed.connect(lambda s: changed.append(s.name))
     assert state.a.set_settings(SideSettings("jpeg", 0.7))
     assert not state.a.set_settings(SideSettings("jpeg", 0.7))
-    assert state.a.generation == 1 and state.side(SideName.B).generation == 0
+    assert changed == [SideName.A] and state.a.settings == SideSettings("jpeg", 0.7)
 
 
 def test_readout_of_original_and_small_image(image64) -> None:
