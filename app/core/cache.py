@@ -23,7 +23,7 @@ class CacheKey:
     device: str
 
     @classmethod
-    def of(cls, image_key: str, settings: SideSettings) -> "CacheKey":
+    def of(cls, image_key: str, settings: SideSettings) -> CacheKey:
         return cls(image_key, settings.codec, settings.quality, settings.device)
 
 

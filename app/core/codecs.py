@@ -116,7 +116,7 @@ class SideSettings:
     def is_original(self) -> bool:
         return self.codec == ORIGINAL
 
-    def with_(self, **changes: object) -> "SideSettings":
+    def with_(self, **changes: object) -> SideSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def label(self) -> str:

@@ -32,7 +32,7 @@ class SideJobs:
         """How many results arrived for superseded requests and were dropped (for tests/diagnostics)."""
         self.finished = Event()  # (SideState): a side's own result is now on show
         self.message = Event()  # (level, text): for the message bar
-        self._jobs: dict[SideName, int | None] = {name: None for name in SideName}
+        self._jobs: dict[SideName, int | None] = dict.fromkeys(SideName)
         self._stale: set[int] = set()
 
     def job(self, name: SideName) -> int | None:

@@ -23,7 +23,7 @@ class SideName(str, Enum):
     B = "B"
 
     @property
-    def other(self) -> "SideName":
+    def other(self) -> SideName:
         return SideName.B if self is SideName.A else SideName.A
 
 

@@ -27,7 +27,7 @@ class BatchQueueModel(QAbstractListModel):
         self.beginResetModel()
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.queue)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.core.view_state import ViewMode, ViewState, Viewport
+from app.core.view_state import ViewMode, Viewport, ViewState
 from app.widgets.qimage import difference_map, to_qimage
 
 __all__ = ["ComparisonCanvas"]
@@ -79,7 +79,7 @@ class ComparisonCanvas(QWidget):
         self.update()
         self.zoomChanged.emit(self.effective_zoom())
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.zoomChanged.emit(self.effective_zoom())  # "Fit" means a different percentage now
 
@@ -97,7 +97,7 @@ class ComparisonCanvas(QWidget):
         return self._panes()[0]
 
     # -- painting -----------------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), _BACKGROUND)
         if self._images["A"] is None and self._images["B"] is None and not any(self._pending.values()):
@@ -217,7 +217,7 @@ class ComparisonCanvas(QWidget):
         pane = self._panes()[0]
         return abs(pos.x() - (pane.x + pane.width * self.view.divider)) <= _GRAB_PX
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
             pos = event.position()
             self._drag = "divider" if event.button() == Qt.MouseButton.LeftButton and self._near_divider(pos) else "pan"
@@ -227,7 +227,7 @@ class ComparisonCanvas(QWidget):
             return
         super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
         if self._drag == "divider":
             pane = self._panes()[0]
@@ -240,16 +240,16 @@ class ComparisonCanvas(QWidget):
             self.setCursor(Qt.CursorShape.SplitHCursor if self._near_divider(pos) else Qt.CursorShape.OpenHandCursor)
         super().mouseMoveEvent(event)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._drag = None
         self._last = None
         self.setCursor(Qt.CursorShape.OpenHandCursor)
         super().mouseReleaseEvent(event)
 
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.view.fit()
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
         if steps:
             pos = event.position()

@@ -19,7 +19,7 @@ import os
 import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +238,7 @@ class EvaluationResults:
     image_names: tuple[str, ...] = ()
     dataset_dir: str = ""
     wall_seconds: float | None = None
-    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     environment: Mapping[str, str] = field(default_factory=environment)
     notes: tuple[str, ...] = ()
 

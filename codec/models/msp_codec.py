@@ -21,7 +21,16 @@ from torch import nn
 from codec.entropy_models.coder import SegmentDecoder, SegmentEncoder
 from codec.entropy_models.factorized import FACTORIZED_LIMIT, FactorizedDensity
 from codec.entropy_models.gaussian import SCALE_MAX, SCALE_MIN, SYMBOL_LIMIT, symbol_bits
-from codec.entropy_models.msp import IntegerBackbone, MSPBackbone, MSPRate, StepRequest, decimate, msp_rate, run_progressive, straight_through_round
+from codec.entropy_models.msp import (
+    IntegerBackbone,
+    MSPBackbone,
+    MSPRate,
+    StepRequest,
+    decimate,
+    msp_rate,
+    run_progressive,
+    straight_through_round,
+)
 from codec.entropy_models.schedule import MSPSchedule
 from codec.models.tiling import run_tiled
 from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform

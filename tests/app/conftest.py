@@ -10,13 +10,13 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
 
-from app.core.image_io import LoadedImage, image_from_array  # noqa: E402
-from app.settings_store import AppSettings  # noqa: E402
+from app.core.image_io import LoadedImage, image_from_array
+from app.settings_store import AppSettings
 
 
 def make_pixels(size: int, seed: int = 0) -> np.ndarray:

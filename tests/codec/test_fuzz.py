@@ -7,6 +7,7 @@ valid CRCs (below) either decode to some image of the declared size or raise Bit
 """
 
 import time
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

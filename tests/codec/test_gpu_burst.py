@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from codec.models.msp_codec import MSPCodecModel
-from codec.training.burst import EMA_WEIGHTS, RAW_WEIGHTS, REPORT, learning_rate_at, BurstConfig
+from codec.training.burst import EMA_WEIGHTS, RAW_WEIGHTS, REPORT, BurstConfig, learning_rate_at
 from codec.training.device_crops import DeviceCrops
 from codec.training.pack import MANIFEST_NAME, VALIDATION_DIR, build_pack
 from codec.zoo import DEFAULT_WEIGHTS, load_model, weights_metadata
@@ -62,7 +62,7 @@ def test_device_crops_are_in_range_and_vary(sources):
     rng = np.random.default_rng(0)
     a, b = crops.batch(rng, 4, 64), crops.batch(rng, 4, 64)
     assert a.shape == (4, 3, 64, 64) and a.dtype == torch.float32
-    assert 0.0 <= float(a.min()) and float(a.max()) <= 1.0
+    assert 0.0 <= float(a.min()) <= float(a.max()) <= 1.0
     assert not torch.equal(a, b)
 
 

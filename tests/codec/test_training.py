@@ -136,6 +136,7 @@ def test_export_refuses_what_is_not_a_checkpoint_without_running_it(tmp_path, ca
 
 def test_a_folder_with_nothing_trainable_is_refused_before_the_run_directory_exists(tmp_path):
     from codec.errors import ImageInputError
+
     from tests.codec.conftest import smooth_image
 
     data = tmp_path / "data"

@@ -11,6 +11,7 @@ from codec.image_io import load_image
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.models.wavelet import WaveletAnalysis, WaveletSynthesis, _frequency_order, _lift, dwt2, idwt2, wavelet_channels
 from codec.profiles import load_profiles
+
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
 
 

@@ -52,7 +52,7 @@ def test_results_file_round_trip_and_compressai_schema(small_run, tmp_path):
     raw = json.loads(path.read_text())
     for entry in raw["codecs"]:
         assert {"name", "description", "results"} <= set(entry)
-        assert COMPRESSAI_KEYS <= set(entry["results"])
+        assert set(entry["results"]) >= COMPRESSAI_KEYS
         assert len(entry["per_image"]) == 2
     assert compressai_dict(small_run.codec("webp"))["results"].keys() == COMPRESSAI_KEYS
     assert "WebP" in raw["codecs"][1]["description"] and "libwebp" in raw["codecs"][1]["description"]
@@ -123,6 +123,7 @@ def test_a_broken_image_is_skipped_and_reported(tmp_path):
     from PIL import Image
 
     from codec.eval.runner import evaluate_dataset
+
     from tests.eval.conftest import photo_like
 
     Image.fromarray(photo_like(24, 24)).save(tmp_path / "good.png")
