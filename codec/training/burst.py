@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -39,7 +40,7 @@ from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
 from codec.training.data import TrainingImages, image_paths
 from codec.training.device_crops import DeviceCrops
-from codec.training.loop import autocast_for, cosine_decay, rd_loss, validate
+from codec.training.loop import autocast_for, channels_last_transforms, cosine_decay, rd_loss, validate
 from codec.training.pack import VALIDATION_DIR
 from codec.zoo import export_weights, load_model, weights_metadata
 
@@ -176,11 +177,10 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
         model = MSPCodecModel(cfg.model or ModelConfig())
         init_metadata = {"compute": "from scratch"}
     model.to(device)
-    model.g_a.to(memory_format=torch.channels_last)
-    model.g_s.to(memory_format=torch.channels_last)
+    channels_last_transforms(model)
     model.train()
     averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay))
-    ema: MSPCodecModel = averaged.module
+    ema = cast(MSPCodecModel, averaged.module)  # a deep copy of model
     params = list(model.parameters())
     optimizer = torch.optim.Adam(params, lr=cfg.learning_rate, fused=device.type == "cuda")
 
@@ -278,7 +278,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
 def _with_buffers(ema: MSPCodecModel, model: MSPCodecModel) -> MSPCodecModel:
     """The EMA model with the live model's buffers (only parameters are averaged)."""
     with torch.no_grad():
-        for b_ema, b in zip(ema.buffers(), model.buffers()):
+        for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
             b_ema.copy_(b)
     return ema
 

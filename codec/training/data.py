@@ -32,7 +32,8 @@ def image_paths(folder: str | Path) -> list[Path]:
 def split_paths(root: Path, validation_fraction: float = 0.03) -> tuple[list[Path], list[Path]]:
     """(train, validation) by a stable hash of each file name."""
     paths = image_paths(root)
-    train, val = [], []
+    train: list[Path] = []
+    val: list[Path] = []
     for p in paths:
         h = int.from_bytes(hashlib.sha256(p.name.encode()).digest()[:4], "little") / 2**32
         (val if h < validation_fraction else train).append(p)
@@ -78,7 +79,7 @@ class TrainingImages:
             h, w = arr.shape[:2]
             limit = min(max_downscale, min(h, w) / size)
             factor = float(np.exp(rng.uniform(0.0, np.log(limit)))) if limit > 1 else 1.0
-            src = max(size, int(round(size * factor)))
+            src = max(size, round(size * factor))
             top = int(rng.integers(0, h - src + 1))
             left = int(rng.integers(0, w - src + 1))
             crop = arr[top : top + src, left : left + src]

@@ -62,7 +62,7 @@ class DeviceCrops:
             h, w = image.shape[1:]
             limit = min(self.max_downscale, min(h, w) / size)
             factor = float(np.exp(rng.uniform(0.0, np.log(limit)))) if limit > 1 else 1.0
-            src = max(size, int(round(size * factor)))
+            src = max(size, round(size * factor))
             top = int(rng.integers(0, h - src + 1))
             left = int(rng.integers(0, w - src + 1))
             crop = image[:, top : top + src, left : left + src].unsqueeze(0).float()
