@@ -49,7 +49,7 @@ class Container:
 
 
 def quality_to_code(quality: float) -> int:
-    return int(round(min(max(float(quality), 0.0), 1.0) * 65535))
+    return round(min(max(float(quality), 0.0), 1.0) * 65535)
 
 
 def code_to_quality(code: int) -> float:
@@ -87,7 +87,9 @@ def unpack(data: bytes, expected_model_id: str | None = None) -> Container:
     if magic != MAGIC:
         raise BitstreamError("not an MSP bitstream (bad magic)")
     if version != FORMAT_VERSION:
-        raise ModelMismatchError(f"bitstream format version {version} is not supported (this codec reads version {FORMAT_VERSION})")
+        raise ModelMismatchError(
+            f"bitstream format version {version} is not supported (this codec reads version {FORMAT_VERSION})"
+        )
     if not 0 < name_len <= MAX_PROFILE_NAME:
         raise BitstreamError(f"corrupt header: profile name length {name_len}")
     pos = _FIXED.size

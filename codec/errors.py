@@ -44,7 +44,7 @@ class ProfileError(CodecError):
     """An unknown profile name or an invalid quality / setting."""
 
 
-class EncodeCancelled(CodecError):
+class EncodeCancelled(CodecError):  # noqa: N818 - a cancellation, not an error; a public name
     """The caller's cancel callback asked the encoder to stop."""
 
 

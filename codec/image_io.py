@@ -71,7 +71,7 @@ def load_image(source: str | Path | bytes, max_pixels: int | None = None) -> np.
     is checked against ``max_pixels`` from the header, before the pixels are decoded)."""
     name = "image data" if isinstance(source, bytes) else str(source)
     try:
-        handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+        handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115 - `with handle` below
     except OSError as exc:
         raise ImageInputError(f"cannot open {name}: {exc.strerror or exc}") from None
     with handle, warnings.catch_warnings():

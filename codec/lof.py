@@ -74,7 +74,9 @@ class LOFResult:
 
 
 @torch.no_grad()
-def true_cost(model: MSPCodecModel, x: torch.Tensor, y: torch.Tensor, quality: float, profile: Profile, height: int, width: int) -> TrueCost:
+def true_cost(
+    model: MSPCodecModel, x: torch.Tensor, y: torch.Tensor, quality: float, profile: Profile, height: int, width: int
+) -> TrueCost:
     """Real RD cost of latent ``y``: real rounding, real entropy coding, real reconstruction."""
     _, _, lam = model.rate_point(quality)
     code = model.compress_latent(y, profile.schedule)
@@ -103,10 +105,10 @@ def _run(
     total: int,
     trajectory: list,
 ) -> list[tuple[TrueCost, torch.Tensor]]:
-    gain, inv_gain, lam = model.rate_point(quality)
+    _, inv_gain, lam = model.rate_point(quality)
     inv = inv_gain.detach().view(1, -1, 1, 1)
     a = profile.schedule.alignment
-    _, c, hv, wv = y_start.shape
+    _, _, hv, wv = y_start.shape
     pad = (0, -(-wv // a) * a - wv, 0, -(-hv // a) * a - hv)
     target = x[..., :height, :width]
     y = y_start.detach().clone().requires_grad_(True)
@@ -221,12 +223,18 @@ def overfit_latent(
         initial = true_cost(model, x, y0, quality, profile, height, width)
         candidates = [(initial, y0)]
         trajectory: list[tuple[int, float, float]] = []
-        candidates += _run(model, x, y0, quality, profile, height, width, n, profile.lof_learning_rate, profile.lof_final_learning_rate, checkpoints, report, cancel, 0, total, trajectory)
+        candidates += _run(
+            model, x, y0, quality, profile, height, width, n, profile.lof_learning_rate, profile.lof_final_learning_rate,
+            checkpoints, report, cancel, 0, total, trajectory,
+        )
         best_cost, best_y = min(candidates, key=lambda cy: cy[0].cost)
         if profile.greedy and best_y is not y0:
             # Step-size search: refine the best iterate with half the step; keep it only if better.
             m = n // 2
-            refine = _run(model, x, best_y, quality, profile, height, width, m, profile.lof_learning_rate / 2, _halved(profile.lof_final_learning_rate), {max(1, m // 2), m}, report, cancel, n, total, trajectory)
+            refine = _run(
+                model, x, best_y, quality, profile, height, width, m, profile.lof_learning_rate / 2,
+                _halved(profile.lof_final_learning_rate), {max(1, m // 2), m}, report, cancel, n, total, trajectory,
+            )
             best_cost, best_y = min([(best_cost, best_y), *refine], key=lambda cy: cy[0].cost)
         if profile.greedy:
             best_cost, best_y = _snap_symbols(model, x, best_y, best_cost, quality, profile, height, width, report, cancel)

@@ -7,6 +7,7 @@ plain synchronous callbacks are enough and keep the core testable without a QApp
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -24,10 +25,8 @@ class Event:
             self._callbacks.append(callback)
 
     def disconnect(self, callback: Callable[..., Any]) -> None:
-        try:
+        with contextlib.suppress(ValueError):
             self._callbacks.remove(callback)
-        except ValueError:
-            pass
 
     def emit(self, *args: Any) -> None:
         for callback in list(self._callbacks):

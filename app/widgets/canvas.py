@@ -118,7 +118,7 @@ class ComparisonCanvas(QWidget):
             self._draw_badge(painter, pane, second, left=False)
             self._draw_divider(painter, split_x, pane)
         elif mode is ViewMode.SIDE_BY_SIDE:
-            for pane, name in zip(panes, (first, second)):
+            for pane, name in zip(panes[:2], (first, second), strict=True):  # a third pane is the difference
                 self._draw_side(painter, pane, name, self._rect(pane))
                 self._draw_badge(painter, pane, name, left=True)
             if len(panes) > 2:

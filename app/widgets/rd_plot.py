@@ -175,7 +175,7 @@ class RDPlot(QWidget):
         if not self._auto_x:
             return
         rates = [p.bpp for codec in self.store.codecs() for p in self.store.curve(codec)]
-        rates += [bpp for bpp in self._highlighted.values()]
+        rates += self._highlighted.values()
         if not rates:
             return
         limit = max(3.0, 1.5 * max(self._highlighted.values(), default=0.0))

@@ -67,7 +67,7 @@ def ffmpeg_info() -> FFmpegInfo:
         import imageio_ffmpeg
 
         exe = imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception as exc:  # ImportError, or RuntimeError when no binary is found
+    except Exception as exc:  # noqa: BLE001 - ImportError, RuntimeError when no binary is found, or a broken install
         return FFmpegInfo(None, "", frozenset(), frozenset(), frozenset(), f"imageio-ffmpeg: {exc}")
 
     def query(flag: str) -> str:

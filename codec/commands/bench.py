@@ -44,8 +44,8 @@ def _bench(args: argparse.Namespace) -> int:
             t = time.perf_counter()
             decoded = decode(result.data, device=args.device)
             dec_times.append(time.perf_counter() - t)
-        assert np.array_equal(decoded.image, result.reconstruction)
-        mse = np.mean((image.astype(np.float64) - decoded.image) ** 2)
+            assert np.array_equal(decoded.image, result.reconstruction)
+        mse = np.mean((image.astype(np.float64) - result.reconstruction) ** 2)
         psnr = 10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf")
         print(
             f"{name:<14} {result.steps:>5} {statistics.median(enc_times):>9.3f} {statistics.median(dec_times):>9.3f} "
@@ -76,38 +76,33 @@ def _bench_profiles(args: argparse.Namespace) -> int:
     results = evaluate_dataset(codecs, args.dataset, limit=args.images, options=options)
     # The VTM reference is a Kodak average: against any other dataset its BD-rate would mean nothing.
     vtm = load_reference("vtm") if Path(args.dataset).name.lower() == "kodak" else None
-    curves = {c.name: c.curve() for c in results.codecs}
     info = model_info()
     n_images = len(results.image_names)
     print(f"dataset {args.dataset} ({n_images} images), qualities {args.qualities}, {args.threads} threads, "
           f"device {args.device}, model {info.model_id}; wall {results.wall_seconds:.0f} s")
     print(f"{'profile':<14} {'steps':>5} {'encode s':>9} {'decode s':>9} {'BD vs VTM':>10} {'BD vs fast':>10}")
-    fast = curves.get("msp-fast")
+    fast = next((e for e in results.codecs if e.name == "msp-fast"), None)
     profile_steps = {p.name: p.steps for p in profiles}
     steps_of = {c.name: profile_steps[c.profile] for c in codecs}
-    for entry in results.codecs:
-        curve = curves[entry.name]
+    for entry in results.codecs:  # each entry's mean curve: its bpp and psnr_rgb
         enc = st.median(p.encoding_time for img in entry.images for p in img.points)
         dec = st.median(p.decoding_time for img in entry.images for p in img.points)
-
-        def bd(anchor) -> str:
-            return _bd_text(anchor.bpp, anchor.psnr_rgb, curve.bpp, curve.psnr_rgb)
+        vs_vtm = _bd_text(vtm.bpp, vtm.psnr_rgb, entry.bpp, entry.psnr_rgb) if vtm else "-"
+        vs_fast = _bd_text(fast.bpp, fast.psnr_rgb, entry.bpp, entry.psnr_rgb) if fast and entry is not fast else "-"
         name = entry.name.removeprefix("msp-")
-        print(f"{name:<14} {steps_of[entry.name]:>5} {enc:>9.2f} {dec:>9.2f} {bd(vtm) if vtm else '-':>10} "
-              f"{bd(fast) if fast and curve is not fast else '-':>10}")
+        print(f"{name:<14} {steps_of[entry.name]:>5} {enc:>9.2f} {dec:>9.2f} {vs_vtm:>10} {vs_fast:>10}")
     for entry in results.codecs:
-        ablated_entry = next((e for e in results.codecs if e.name == f"{entry.name}-lof0"), None)
-        if ablated_entry is None:
+        ablated = next((e for e in results.codecs if e.name == f"{entry.name}-lof0"), None)
+        if ablated is None:
             continue
         label = entry.name.removeprefix("msp-")
-        anchor, curve = curves[ablated_entry.name], curves[entry.name]
         print(f"LOF saving, {label} vs the same decoder without LOF: "
-              f"{_bd_text(anchor.bpp, anchor.psnr_rgb, curve.bpp, curve.psnr_rgb)} BD-rate; per image:")
-        for image, ablated_image in zip(entry.images, ablated_entry.images):
+              f"{_bd_text(ablated.bpp, ablated.psnr_rgb, entry.bpp, entry.psnr_rgb)} BD-rate; per image:")
+        for image, ablated_image in zip(entry.images, ablated.images, strict=True):  # every codec ran on every image
             print(f"  {image.image:<24} {_bd_text(*_rd_points(ablated_image), *_rd_points(image))}")
-    for name, curve in curves.items():
-        points = ", ".join(f"{b:.3f}/{q:.2f}" for b, q in zip(curve.bpp, curve.psnr_rgb))
-        print(f"{name.removeprefix('msp-')} mean bpp/PSNR-RGB dB: {points}")
+    for entry in results.codecs:
+        points = ", ".join(f"{b:.3f}/{q:.2f}" for b, q in zip(entry.bpp, entry.psnr_rgb, strict=True))
+        print(f"{entry.name.removeprefix('msp-')} mean bpp/PSNR-RGB dB: {points}")
     print("BD-rate: PSNR-RGB, PCHIP; VTM = published Kodak average (kodak/vtm.json); * = small overlap; "
           "n/a = no overlap")
     if args.out:
@@ -158,8 +153,10 @@ def _bench_serial(image, profiles: list[str], args: argparse.Namespace) -> None:
     print()
     print(f"decode time on {args.device}: serial context model (Minnen 2018-style, 5x5 masked context, 1/16 latent, M=192)")
     print(f"{'image':<12} {'serial steps':>12} {'serial s':>9} " + " ".join(f"{p + ' s':>11} {'ratio':>6}" for p in profiles))
-    for label, img in (("%dx%d" % (image.shape[1], image.shape[0]), image), (f"{big_w}x{big_h}", big)):
-        timing = serial.time_roundtrip(*img.shape[:2], device=args.device)
+    for img in (image, big):
+        h, w = img.shape[:2]
+        label = f"{w}x{h}"
+        timing = serial.time_roundtrip(h, w, device=args.device)
         cells = []
         for name in profiles:
             msp_s = _decode_seconds(img, name, args.device, max(1, args.repeat))

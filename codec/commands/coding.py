@@ -71,10 +71,12 @@ def _encode(args: argparse.Namespace) -> int:
     # What the encode will not do, said before it starts (an 8K encode runs for minutes).
     if frames > 1:
         print(f"note: {src} is animated ({frames} frames); its first frame is encoded", file=sys.stderr)
-    skipped = lof_skip_reason(*image.shape[:2], get_profile(args.profile).lof_iterations)
+    height, width = image.shape[:2]
+    skipped = lof_skip_reason(height, width, get_profile(args.profile).lof_iterations)
     if skipped:
         print(f"note: {skipped}", file=sys.stderr)
-    result = encode(image, profile=args.profile, quality=args.quality, device=args.device, progress=_progress_printer(args.progress))
+    progress = _progress_printer(args.progress)
+    result = encode(image, profile=args.profile, quality=args.quality, device=args.device, progress=progress)
     write_bytes_atomic(dst, result.data, overwrite=args.force)
     print(
         f"{dst}: {len(result.data)} bytes, {result.bpp:.4f} bpp (estimated {result.estimated_bpp:.4f}), "

@@ -49,7 +49,8 @@ def _train(args: argparse.Namespace) -> int:
     report = train(cfg, progress=not args.quiet)
     if report.rank != 0:  # one report per job, not one per process (they would interleave)
         return 0
-    print(json.dumps({"steps": report.steps_done, "last_loss": report.last_loss, "seconds": round(report.seconds, 1), "validation": report.validation}))
+    summary = {"steps": report.steps_done, "last_loss": report.last_loss, "seconds": round(report.seconds, 1)}
+    print(json.dumps({**summary, "validation": report.validation}))
     return 0
 
 
@@ -86,7 +87,10 @@ def _burst(args: argparse.Namespace) -> int:
     if args.from_scratch:
         from codec.models.msp_codec import ModelConfig
 
-        model = ModelConfig(transform_width=args.width, latent_channels=args.latent or 96, msp_features=args.msp_features, msp_depth=args.msp_depth)
+        model = ModelConfig(
+            transform_width=args.width, latent_channels=args.latent or 96,
+            msp_features=args.msp_features, msp_depth=args.msp_depth,
+        )
     cfg = BurstConfig(
         pack_dir=args.pack,
         init_weights=None if args.from_scratch else args.init_weights,
@@ -125,7 +129,9 @@ def _pack(args: argparse.Namespace) -> int:
 def _architecture_arguments(p: argparse.ArgumentParser) -> None:
     """The architecture of a model trained from scratch (ModelConfig's fields)."""
     p.add_argument("--width", type=positive_int, default=64, help="transform width N")
-    p.add_argument("--latent", type=positive_int, default=None, help="latent channels C (default 96; 192 for --transform wavelet)")
+    p.add_argument(
+        "--latent", type=positive_int, default=None, help="latent channels C (default 96; 192 for --transform wavelet)"
+    )
     p.add_argument("--msp-features", type=positive_int, default=64)
     p.add_argument("--msp-depth", type=positive_int, default=2)
 
@@ -147,7 +153,9 @@ def register(subparsers) -> None:
     p.add_argument("--max-images", type=int, default=None)
     p.add_argument("--threads", type=positive_int, default=None)
     _architecture_arguments(p)
-    p.add_argument("--transform", default="learned", choices=("learned", "wavelet"), help="learned transforms, or the fixed wavelet packet")
+    p.add_argument(
+        "--transform", default="learned", choices=("learned", "wavelet"), help="learned transforms, or the fixed wavelet packet"
+    )
     p.add_argument(
         "--synthesis-input", default="round", choices=("round", "coder"),
         help="train the synthesis on round(y), or on the decoder's mean + round(y - mean)",
@@ -169,7 +177,9 @@ def register(subparsers) -> None:
     p.add_argument("--device", default="cuda", choices=("cuda", "cpu"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-steps", type=int, default=None)
-    p.add_argument("--from-scratch", action="store_true", help="train a fresh model (--width, --latent, ...) instead of --init-weights")
+    p.add_argument(
+        "--from-scratch", action="store_true", help="train a fresh model (--width, --latent, ...) instead of --init-weights"
+    )
     _architecture_arguments(p)
     p.set_defaults(func=_burst)
 

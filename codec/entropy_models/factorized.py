@@ -39,7 +39,7 @@ class FactorizedDensity(nn.Module):
 
     def _logits_cdf(self, x: torch.Tensor) -> torch.Tensor:
         """x: (C, 1, N) -> logits of the CDF at x, (C, 1, N)."""
-        for i, (matrix, bias) in enumerate(zip(self.matrices, self.biases)):
+        for i, (matrix, bias) in enumerate(zip(self.matrices, self.biases, strict=True)):
             x = torch.matmul(F.softplus(matrix.to(x.dtype)), x) + bias.to(x.dtype)
             if i < len(self.factors):
                 x = x + torch.tanh(self.factors[i].to(x.dtype)) * torch.tanh(x)
@@ -67,7 +67,7 @@ class FactorizedDensity(nn.Module):
         self.pmf_table.copy_((pmf / pmf.sum(dim=1, keepdim=True)).to(self.pmf_table.device))
 
     def _logits_cdf_cpu64(self, x: torch.Tensor) -> torch.Tensor:
-        for i, (matrix, bias) in enumerate(zip(self.matrices, self.biases)):
+        for i, (matrix, bias) in enumerate(zip(self.matrices, self.biases, strict=True)):
             x = torch.matmul(F.softplus(matrix.detach().cpu().double()), x) + bias.detach().cpu().double()
             if i < len(self.factors):
                 x = x + torch.tanh(self.factors[i].detach().cpu().double()) * torch.tanh(x)

@@ -79,7 +79,7 @@ class MSPBackbone(nn.Module):
         ``channels`` (a step's): the parameter head is the widest layer, and a training unroll
         needs each step's channels only."""
         h = self._sat(self.in_act(self._sat(self.in_proj(torch.cat([self._sat(values), mask, ctx], dim=1)))))
-        for c1, act, c2 in zip(self.convs1, self.acts, self.convs2):
+        for c1, act, c2 in zip(self.convs1, self.acts, self.convs2, strict=True):
             h = self._sat(h + self._sat(c2(self._sat(act(self._sat(c1(h)))))))
         ctx_out = self._sat(self.ctx_head(h))
         c4 = 4 * self.latent_channels
@@ -131,7 +131,7 @@ class IntegerBackbone(nn.Module):
             parts = self(quantize_activation(values[..., a:b, :]), mask[..., a:b, :], ctx[..., a:b, :], channels)
             if outputs is None:
                 outputs = [part.new_empty(*part.shape[:2], hc, wc) for part in parts]
-            for out, part in zip(outputs, parts):
+            for out, part in zip(outputs, parts, strict=True):
                 out[..., r0:r1, :] = part[..., r0 - a : r1 - a, :]
         return tuple(outputs)  # type: ignore[return-value]
 
@@ -141,7 +141,7 @@ class IntegerBackbone(nn.Module):
         """Returns (context, mean, log-scale); the parameters only for the space-to-depth
         ``channels`` being coded in this step, so the largest layer computes no unused output."""
         h = int_prelu(self.in_proj(torch.cat([values, mask, ctx], dim=1)), self.in_slope)
-        for i, (c1, c2) in enumerate(zip(self.convs1, self.convs2)):
+        for i, (c1, c2) in enumerate(zip(self.convs1, self.convs2, strict=True)):
             r = c2(int_prelu(c1(h), getattr(self, f"slope{i}")))
             h = torch.clamp(h + r, -32767.0, 32767.0)
         ctx_out = self.ctx_head(h)

@@ -9,6 +9,7 @@ profile), and each spatial step is split into channel groups at ``channel_splits
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 __all__ = ["MSPSchedule", "SPATIAL_ORDERS", "MASK_CHUNK", "SUBPOSITIONS"]
@@ -47,7 +48,7 @@ class MSPSchedule:
 
     def channel_groups(self, channels: int) -> tuple[tuple[int, int], ...]:
         bounds = [0, *[s for s in self.channel_splits if s < channels], channels]
-        return tuple(zip(bounds[:-1], bounds[1:]))
+        return tuple(itertools.pairwise(bounds))
 
     def steps(self, channels: int) -> int:
         """Sequential decoding steps (network evaluations): independent of the image size."""

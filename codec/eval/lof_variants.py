@@ -110,7 +110,8 @@ def bd_rows(results: Sequence[VariantResult], anchor: str) -> list[tuple[str, li
         for image, pts in result.points.items():
             ref = base.points[image]
             try:
-                per_image.append(bd_rate([b for b, _ in ref], [p for _, p in ref], [b for b, _ in pts], [p for _, p in pts]).percent)
+                rd = bd_rate([b for b, _ in ref], [p for _, p in ref], [b for b, _ in pts], [p for _, p in pts])
+                per_image.append(rd.percent)
             except CodecError:
                 per_image.append(None)  # no overlap
         known = [v for v in per_image if v is not None]

@@ -171,7 +171,7 @@ def plan_qualities(
     if hi_index > lo_index:
         for target in np.geomspace(lo_rate, hi_rate, points)[1:-1]:
             index = float(np.interp(math.log(target), log_rates, probed))
-            chosen.add(int(round(min(max(index, lo_index), hi_index))))
+            chosen.add(round(min(max(index, lo_index), hi_index)))
         # Discrete steps can collide; fill up with evenly spread unused steps.
         if len(chosen) < points:
             for index in np.linspace(lo_index, hi_index, 4 * points).round().astype(int):

@@ -133,7 +133,7 @@ class MSPCodecModel(nn.Module):
         """(gain, inverse gain, lambda) at ``quality`` in [0, 1]."""
         q = min(max(float(quality), 0.0), 1.0)
         t = q * (len(self.config.lambdas) - 1)
-        lo = min(int(math.floor(t)), len(self.config.lambdas) - 2) if len(self.config.lambdas) > 1 else 0
+        lo = min(math.floor(t), len(self.config.lambdas) - 2) if len(self.config.lambdas) > 1 else 0
         a = t - lo
         hi = min(lo + 1, len(self.config.lambdas) - 1)
         log_gain = (1 - a) * self.log_gain[lo] + a * self.log_gain[hi]
@@ -258,7 +258,7 @@ class MSPCodecModel(nn.Module):
     ) -> LatentCode:
         """Quantise and entropy-code a latent (1, C, h, w); returns segments and y_hat."""
         device = y.device
-        _, c, hv, wv = y.shape
+        _, _, hv, wv = y.shape
         y_pad, coarse_valid = _pad_latent(y, schedule)  # float32 is exact here: halves peak memory
         scales = decimate(y_pad, schedule.scales)
         coarsest = scales[-1]

@@ -44,7 +44,9 @@ class SerialContextModel(nn.Module):
         mask[3:] = 0
         self.register_buffer("mask", mask.view(1, 1, 5, 5))
         self.entropy_parameters = nn.Sequential(
-            nn.Conv2d(4 * channels, 640, 1), nn.LeakyReLU(), nn.Conv2d(640, 512, 1), nn.LeakyReLU(), nn.Conv2d(512, 2 * channels, 1)
+            nn.Conv2d(4 * channels, 640, 1), nn.LeakyReLU(),
+            nn.Conv2d(640, 512, 1), nn.LeakyReLU(),
+            nn.Conv2d(512, 2 * channels, 1),
         )
         with torch.no_grad():
             for p in self.parameters():
@@ -77,7 +79,8 @@ class SerialContextModel(nn.Module):
                     mean, scale = self._params(y_hat[:, :, i : i + 5, j : j + 5], hyper[:, :, i : i + 1, j : j + 1])
                     idx = scale_to_index(scale).numpy()
                     if encoder is not None:
-                        sym = np.clip(np.round(y[0, :, i, j].double().numpy() - mean.numpy()), -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
+                        residual = np.round(y[0, :, i, j].double().numpy() - mean.numpy())
+                        sym = np.clip(residual, -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
                         encoder.encode_gaussian(sym, idx)
                     else:
                         sym = decoder.decode_gaussian(idx)

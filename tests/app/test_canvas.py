@@ -85,7 +85,7 @@ def test_wheel_zooms_about_the_cursor_and_is_nearest_neighbour(qtbot) -> None:
     assert np.allclose(before, after)
     view.set_zoom(8.0)  # 800 %: each image pixel is an 8x8 block of one exact colour
     pane = canvas.pane_at(QPointF(200, 150))
-    x0, y0 = (int(round(v)) for v in pane.to_screen(1, 1))
+    x0, y0 = (round(v) for v in pane.to_screen(1, 1))
     colours = {pixel(canvas, x0 + dx, y0 + dy) for dx in range(1, 7) for dy in range(1, 7)}
     assert colours == {(0, 0, 0)}
     assert pixel(canvas, x0 + 8 + 3, y0 + 3) == (255, 255, 255)

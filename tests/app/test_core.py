@@ -52,7 +52,7 @@ def test_bitrate_search_converges_on_a_monotone_codec() -> None:
 
     while (q := search.next_quality()) is not None:
         search.report(q, bpp_of(q))
-    quality, bpp = search.best()
+    _, bpp = search.best()
     assert abs(bpp / 0.8 - 1) < 0.1
     assert len(search.probes) <= 8
 
@@ -177,7 +177,7 @@ def test_export_is_atomic_and_never_overwrites_the_original(tmp_path: Path, png6
     assert np.array_equal(np.asarray(Image.open(target)), pixels)
     atomic_write_bytes(tmp_path / "b.msp", b"abc")
     assert (tmp_path / "b.msp").read_bytes() == b"abc"
-    assert not [p for p in tmp_path.rglob("*.tmp")]
+    assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_an_animated_image_is_described_as_its_first_frame(tmp_path: Path) -> None:

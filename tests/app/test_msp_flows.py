@@ -77,8 +77,9 @@ def test_save_and_open_msp_and_a_corrupt_file(qtbot, app_settings, png64: Path, 
     # Forged files with valid checksums: nothing to decode behind a large declared size (over the
     # app's 8K limit, and under it), the error reported within a second, and the app still usable.
     real = unpack(a.data)
+    empty = tuple(b"" for _ in real.segments)
     forged = {
-        f"forged-{h}x{w}.msp": pack(Container(real.model_id, real.profile, real.quality_code, h, w, tuple(b"" for _ in real.segments)))
+        f"forged-{h}x{w}.msp": pack(Container(real.model_id, real.profile, real.quality_code, h, w, empty))
         for h, w in ((16384, 4050), (4096, 4096))
     }
     bad = {"garbage.msp": b"not a bitstream at all", "cut.msp": a.data[: len(a.data) // 2], **forged}

@@ -38,7 +38,8 @@ def test_never_overwrites(tmp_path, png, capsys):
 def test_errors_are_one_line_without_traceback(tmp_path):
     bad = tmp_path / "bad.msp"
     bad.write_bytes(b"MSPc\x01garbage")
-    proc = subprocess.run([sys.executable, "-m", "codec.cli", "decode", str(bad), str(tmp_path / "x.png")], capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "codec.cli", "decode", str(bad), str(tmp_path / "x.png")]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert not (tmp_path / "x.png").exists()

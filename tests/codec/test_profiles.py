@@ -27,7 +27,7 @@ def test_lof_settings_parse_from_the_table():
 
 
 def test_an_unknown_proxy_is_a_profile_error_naming_the_profile():
-    with pytest.raises(ProfileError, match="custom.*lof_proxy.*noise, rounding"):
+    with pytest.raises(ProfileError, match=r"custom.*lof_proxy.*noise, rounding"):
         parse_profiles(ENTRY + 'lof_proxy = "gumbel"\n')
 
 

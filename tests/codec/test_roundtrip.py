@@ -51,8 +51,8 @@ def test_steps_do_not_depend_on_image_size(make_image):
     counts = {}
     for size in [(64, 64), (320, 448)]:
         seen = []
-        encode(make_image(*size), profile="fast", quality=0.5, progress=lambda p: seen.append(p) if p.stage == "coding" else None)
-        counts[size] = max(p.iteration for p in seen)
+        encode(make_image(*size), profile="fast", quality=0.5, progress=seen.append)
+        counts[size] = max(p.iteration for p in seen if p.stage == "coding")
     assert counts[(64, 64)] == counts[(320, 448)] == get_profile("fast").steps(96)
 
 

@@ -29,10 +29,11 @@ def data_dir(tmp_path_factory):
 
 
 def _cfg(data_dir, run_dir, **kw):
-    base = dict(
-        data_dir=str(data_dir), run_dir=str(run_dir), steps=8, batch_size=2, crop_size=64, learning_rate=1e-3,
-        final_learning_rate=1e-4, warmup_steps=1, checkpoint_every=4, validate_every=1000, threads=1, model=TINY,
-    )
+    base = {
+        "data_dir": str(data_dir), "run_dir": str(run_dir), "steps": 8, "batch_size": 2, "crop_size": 64,
+        "learning_rate": 1e-3, "final_learning_rate": 1e-4, "warmup_steps": 1, "checkpoint_every": 4,
+        "validate_every": 1000, "threads": 1, "model": TINY,
+    }
     base.update(kw)
     return TrainConfig(**base)
 
@@ -67,7 +68,8 @@ def test_resume_is_exact(data_dir, tmp_path):
 def test_ddp_two_cpu_processes(data_dir, tmp_path):
     run_dir = tmp_path / "ddp"
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",  # standalone: a free port, never a clash
+        # --standalone: a free port, never a clash
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
         "-m", "codec.cli", "train", "--data", str(data_dir), "--run-dir", str(run_dir), "--steps", "3",
         "--batch-size", "2", "--crop-size", "64", "--width", "16", "--latent", "16", "--msp-features", "16",
         "--msp-depth", "1", "--threads", "1", "--quiet", "--checkpoint-every", "3",

@@ -96,6 +96,6 @@ def test_quality_at_a_rate_follows_the_curve_and_never_extrapolates():
     vtm = load_reference("vtm")
     r, q = vtm.bpp, vtm.psnr_rgb
     at = quality_at_rate(r, q, 0.5)
-    below = max(qq for rr, qq in zip(r, q) if rr <= 0.5)
-    above = min(qq for rr, qq in zip(r, q) if rr >= 0.5)
+    below = max(qq for rr, qq in zip(r, q, strict=True) if rr <= 0.5)
+    above = min(qq for rr, qq in zip(r, q, strict=True) if rr >= 0.5)
     assert below <= at <= above  # monotone: between its neighbours, no overshoot
