@@ -30,6 +30,13 @@ def open_settings(path: str | os.PathLike[str] | None = None) -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
 
 
+def _as_float(value: object) -> float:
+    """A stored number: QSettings gives it back as a number, or as text from an ini file."""
+    if isinstance(value, (str, int, float)):
+        return float(value)
+    raise TypeError(f"not a number: {value!r}")
+
+
 class AppSettings:
     """Typed access to the stored values, with safe defaults for anything missing or corrupt."""
 
@@ -44,7 +51,7 @@ class AppSettings:
         try:
             codec = str(self.q.value(prefix + "codec", default.codec))
             spec_for(codec)
-            quality = float(self.q.value(prefix + "quality", default.quality))
+            quality = _as_float(self.q.value(prefix + "quality", default.quality))
             device = str(self.q.value(prefix + "device", default.device))
             return SideSettings(codec, quality, device)
         except (KeyError, TypeError, ValueError):
@@ -64,7 +71,7 @@ class AppSettings:
 
     def _float(self, key: str, default: float) -> float:
         try:
-            return float(self.q.value(key, default))
+            return _as_float(self.q.value(key, default))
         except (TypeError, ValueError):
             return default
 

@@ -126,6 +126,7 @@ def _run(
         with torch.enable_grad():
             if profile.lof_proxy == "rounding":
                 rate = msp_rate(model.backbone, model.factorized.likelihood, F.pad(y, pad), profile.schedule, quantized=True)
+                assert rate.y_hat is not None  # quantized: the decoder's latent
                 y_hat = rate.y_hat[..., :hv, :wv]
             else:
                 noise = torch.rand(y.shape, generator=gen, device=y.device) - 0.5
@@ -177,6 +178,7 @@ def _snap_symbols(
 ) -> tuple[TrueCost, torch.Tensor]:
     """Greedy discrete refinement on the true RD cost (see the module docstring)."""
     code = model.compress_latent(y, profile.schedule, with_means=True)
+    assert code.means is not None  # with_means
     means = code.means.to(y.device, torch.float64)
     residual = y.double() - means
     symbol = torch.round(residual)

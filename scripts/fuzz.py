@@ -31,15 +31,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a plain checkout runs it too
+
+from codec.api import decode, encode
+from codec.bitstream import Container, pack, unpack
+from codec.errors import CodecError
+from codec.image_io import MAX_SIDE, load_image
+from codec.profiles import PROFILE_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from codec.api import decode, encode  # noqa: E402 - after the path set-up, so a plain checkout runs
-from codec.bitstream import Container, pack, unpack  # noqa: E402
-from codec.errors import CodecError  # noqa: E402
-from codec.image_io import MAX_SIDE, load_image  # noqa: E402
-from codec.profiles import PROFILE_NAMES  # noqa: E402
-
 DEMO = ROOT / "resources" / "demo" / "kodim23.png"
 
 

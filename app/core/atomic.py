@@ -33,7 +33,7 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, protect: tup
     """Write ``data`` to ``target`` atomically; refuse if ``target`` is one of ``protect``."""
     path = Path(target)
     for original in protect:
-        if original is not None and (_same_file(path, Path(original)) or path.resolve() == Path(original).resolve()):
+        if _same_file(path, Path(original)) or path.resolve() == Path(original).resolve():
             raise OverwriteOriginalError(f"refusing to overwrite the original image {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
     # The one atomic writer of the project (temp file + fsync + rename); the user already

@@ -7,7 +7,7 @@ backends; the catalogue only says what exists and how to label it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
@@ -116,8 +116,13 @@ class SideSettings:
     def is_original(self) -> bool:
         return self.codec == ORIGINAL
 
-    def with_(self, **changes: object) -> SideSettings:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, *, codec: str | None = None, quality: float | None = None, device: str | None = None) -> SideSettings:
+        """A copy with the given fields changed (normalised like a new one)."""
+        return SideSettings(
+            self.codec if codec is None else codec,
+            self.quality if quality is None else quality,
+            self.device if device is None else device,
+        )
 
     def label(self) -> str:
         if self.is_original:

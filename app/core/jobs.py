@@ -29,8 +29,10 @@ class Priority(IntEnum):
 class JobRunner(Protocol):
     """The part of :class:`~app.workers.service.EncodeService` the core's state machines use."""
 
-    msp_info: MspInfo
-    """What is known about the MSP codec so far (unavailable while it loads)."""
+    @property
+    def msp_info(self) -> MspInfo:
+        """What is known about the MSP codec so far (unavailable while it loads); read only here."""
+        ...
 
     def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
                use_cache: bool = True) -> int:

@@ -8,6 +8,7 @@ Nothing here blocks: file dialogs are the only modal windows, and work continues
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
@@ -126,7 +127,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._restore_window()
-        QApplication.instance().installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:  # always: a widget needs the application
+            app.installEventFilter(self)
         self._flip_held = False
 
         if image is not None:
@@ -149,7 +152,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None, tip: str = "",
+    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None, tip: str = "",
                 checkable: bool = False) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
@@ -362,7 +365,7 @@ class MainWindow(QMainWindow):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow():
-            key_event: QKeyEvent = event  # type: ignore[assignment]
+            key_event = cast(QKeyEvent, event)  # the type says so
             if key_event.key() == Qt.Key.Key_Space and not self._typing():
                 if not key_event.isAutoRepeat():
                     self.set_flip(event.type() == QEvent.Type.KeyPress)

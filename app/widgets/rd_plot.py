@@ -190,15 +190,15 @@ class RDPlot(QWidget):
         psnr_mark, ms_mark, psnr_text, ms_text = self._marks[name]
         psnr = outcome.metrics.psnr if outcome is not None else None
         msdb = outcome.metrics.msssim_db if outcome is not None else None
-        show = outcome is not None and not outcome.settings.is_original
-        if show:
-            self._highlighted[name] = outcome.bpp
+        shown = outcome if outcome is not None and not outcome.settings.is_original else None
+        if shown is not None:
+            self._highlighted[name] = shown.bpp
         else:
             self._highlighted.pop(name, None)
         for mark, text, value in ((psnr_mark, psnr_text, psnr), (ms_mark, ms_text, msdb)):
-            if show and _finite(value):
-                mark.setData([outcome.bpp], [value])
-                text.setPos(outcome.bpp, value)
+            if shown is not None and _finite(value):
+                mark.setData([shown.bpp], [value])
+                text.setPos(shown.bpp, value)
                 text.setVisible(True)
             else:
                 mark.setData([], [])

@@ -47,12 +47,14 @@ class SidePanel(QGroupBox):
 
         self.codec = QComboBox()
         self.codec.setToolTip("Codec for this side: an MSP profile, a classic codec, or the original")
-        self.codec.setModel(QStandardItemModel(self.codec))
+        self._codec_model = QStandardItemModel(self.codec)
+        self.codec.setModel(self._codec_model)
         self.quality = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.quality.setRange(0.0, 1.0)
         self.quality.setDecimals(2)
-        self.quality.setSingleStep(0.01)
-        self.quality.setPageStep(0.1)
+        # superqt annotates these int for every labeled slider; the double slider's take a float.
+        self.quality.setSingleStep(0.01)  # type: ignore[arg-type]
+        self.quality.setPageStep(0.1)  # type: ignore[arg-type]
         self.quality.setTracking(False)  # encode on release, not on every pixel of the drag
         self.quality.setToolTip("Normalised quality, 0 (smallest) .. 1 (best); encodes when released")
         self.device = QComboBox()
@@ -103,7 +105,7 @@ class SidePanel(QGroupBox):
 
     # -- population ----------------------------------------------------------------------------
     def _fill_codecs(self) -> None:
-        model: QStandardItemModel = self.codec.model()  # type: ignore[assignment]
+        model = self._codec_model
         self._updating = True
         model.clear()
         profiles = self._msp.profiles

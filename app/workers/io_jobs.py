@@ -55,7 +55,7 @@ class FileJobs(QObject):
                 self.imageFailed.emit(generation, f"{path.name}: {exc}")
             except MemoryError:
                 self.imageFailed.emit(generation, f"{path.name} is too large for the available memory")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - a bug must not kill the pool thread
                 traceback.print_exc()
                 self.imageFailed.emit(generation, f"{path.name}: unexpected error {exc!r}")
             else:

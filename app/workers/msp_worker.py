@@ -102,7 +102,7 @@ class MspWorker(QObject):
             self.bitstreamDecoded.emit(job.job_id, outcome, pixels)
         except CodecError as exc:
             self.failed.emit(job.job_id, f"cannot open {job.name}: {exc}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker thread
             traceback.print_exc()
             self.failed.emit(job.job_id, f"cannot open {job.name}: internal error {exc!r}")
         finally:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -195,7 +195,8 @@ class ImageCodec(ABC):
             library, version = self._library()
         except (ImportError, OSError) as exc:  # describing must work where the codec cannot run
             library, version = "unavailable", str(exc)
-        settings = {f.name: str(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        assert is_dataclass(self), "ImageCodec subclasses are dataclasses (see the class docstring)"
+        settings = {f.name: str(getattr(self, f.name)) for f in fields(self)}
         settings.update(self._details())
         settings["quality map"] = self.scale.describe()
         reason = self.unavailable_reason()

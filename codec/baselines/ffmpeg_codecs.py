@@ -26,7 +26,7 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from codec.baselines.base import ImageCodec, NativeScale
+from codec.baselines.base import ImageCodec, Kind, NativeScale
 from codec.baselines.ffmpeg import ffmpeg_info, run_ffmpeg
 from codec.errors import CodecError
 
@@ -129,7 +129,7 @@ class HevcCodec(FFmpegIntraCodec):
     """
 
     name: ClassVar[str] = "hevc"
-    kind: ClassVar[str] = "hybrid"
+    kind: ClassVar[Kind] = "hybrid"
     scale: ClassVar[NativeScale] = NativeScale("QP", 51, 0)
     encoder: ClassVar[str] = "libx265"
     decoder: ClassVar[str] = "hevc"
@@ -183,7 +183,7 @@ class VvcCodec(FFmpegIntraCodec):
     """
 
     name: ClassVar[str] = "vvc"
-    kind: ClassVar[str] = "hybrid"
+    kind: ClassVar[Kind] = "hybrid"
     scale: ClassVar[NativeScale] = NativeScale("QP", 63, 8)
     encoder: ClassVar[str] = "libvvenc"
     decoder: ClassVar[str] = "vvc"

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from codec.baselines.base import ImageCodec, NativeScale
+from codec.baselines.base import ImageCodec, Kind, NativeScale
 from codec.errors import CodecError, CodecUnavailableError
 
 __all__ = ["MSPCodec", "MSP_PROFILES"]
@@ -41,7 +41,7 @@ def _api() -> ModuleType:
 class MSPCodec(ImageCodec):
     """MSP learned codec at one profile; the normalized quality is the API's own ``quality``."""
 
-    kind: ClassVar[str] = "learned"
+    kind: ClassVar[Kind] = "learned"
     scale: ClassVar[NativeScale] = NativeScale("quality", 0.0, 1.0, integer=False)
 
     profile: str = "balanced"
@@ -53,7 +53,7 @@ class MSPCodec(ImageCodec):
             raise CodecError(f"msp: profile must be one of {', '.join(MSP_PROFILES)}, not {self.profile!r}")
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:  # type: ignore[override]  # per instance (profile, LOF budget); read on instances only
         return f"msp-{self.profile}" + ("" if self.lof_iterations is None else f"-lof{self.lof_iterations}")
 
     @property

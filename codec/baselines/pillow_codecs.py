@@ -20,7 +20,7 @@ import numpy as np
 import PIL
 from PIL import Image, features
 
-from codec.baselines.base import ImageCodec, NativeScale
+from codec.baselines.base import ImageCodec, Kind, NativeScale
 from codec.errors import CodecError
 
 __all__ = ["JpegCodec", "WebPCodec", "Jpeg2000Codec", "AvifCodec", "JpegXLCodec"]
@@ -62,7 +62,7 @@ class JpegCodec(ImageCodec):
     """
 
     name: ClassVar[str] = "jpeg"
-    kind: ClassVar[str] = "hybrid"
+    kind: ClassVar[Kind] = "hybrid"
     scale: ClassVar[NativeScale] = NativeScale("quality", 1, 100)
 
     subsampling: str = "4:2:0"
@@ -100,7 +100,7 @@ class WebPCodec(ImageCodec):
     """Lossy WebP (libwebp via Pillow), ``method`` 6 = slowest, best compression."""
 
     name: ClassVar[str] = "webp"
-    kind: ClassVar[str] = "hybrid"
+    kind: ClassVar[Kind] = "hybrid"
     scale: ClassVar[NativeScale] = NativeScale("quality", 0, 100)
 
     method: int = 6
@@ -137,7 +137,7 @@ class Jpeg2000Codec(ImageCodec):
     """
 
     name: ClassVar[str] = "jpeg2000"
-    kind: ClassVar[str] = "hybrid"
+    kind: ClassVar[Kind] = "hybrid"
     scale: ClassVar[NativeScale] = NativeScale("target bpp", 0.02, 12.0, integer=False, geometric=True)
 
     mct: bool = True
@@ -178,7 +178,7 @@ class AvifCodec(ImageCodec):
     """AVIF, i.e. AV1 intra (libavif + its AV1 encoder, Pillow's built-in plugin)."""
 
     name: ClassVar[str] = "avif"
-    kind: ClassVar[str] = "hybrid"
+    kind: ClassVar[Kind] = "hybrid"
     scale: ClassVar[NativeScale] = NativeScale("quality", 0, 100)
 
     speed: int = 6
@@ -228,7 +228,7 @@ class JpegXLCodec(ImageCodec):
     """JPEG XL (libjxl via pillow-jxl-plugin), VarDCT; quality 100 means mathematically lossless."""
 
     name: ClassVar[str] = "jxl"
-    kind: ClassVar[str] = "hybrid"
+    kind: ClassVar[Kind] = "hybrid"
     scale: ClassVar[NativeScale] = NativeScale("quality", 0, 100)
 
     effort: int = 7

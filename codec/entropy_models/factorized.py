@@ -20,6 +20,8 @@ FACTORIZED_LIMIT = 64  # coded symbols live in [-FACTORIZED_LIMIT, FACTORIZED_LI
 
 
 class FactorizedDensity(nn.Module):
+    pmf_table: torch.Tensor  # buffer (declared: nn.Module's __getattr__ is untyped)
+
     def __init__(self, channels: int, filters: tuple[int, ...] = (3, 3, 3), init_scale: float = 10.0) -> None:
         super().__init__()
         self.channels = channels

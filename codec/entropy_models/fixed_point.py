@@ -85,11 +85,16 @@ def exact_float32_conv(a: torch.Tensor, w: torch.Tensor, padding: int) -> torch.
             part_high = F.conv2d(high[:, start:stop].float(), wc, padding=padding).double()
             part = part_high * _LOW_BASE + part_low
             total = part if total is None else total + part
+    assert total is not None  # a has channels: at least one chunk
     return total
 
 
 class QuantizedConv(nn.Module):
     """Integer twin of an ``nn.Conv2d`` (stride 1, 'same' padding), built from its weights."""
+
+    weight_int: torch.Tensor  # buffers (declared: nn.Module's __getattr__ is untyped)
+    scale: torch.Tensor
+    bias_int: torch.Tensor
 
     def __init__(self, conv: nn.Conv2d) -> None:
         super().__init__()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -65,8 +66,15 @@ class MSPBackbone(nn.Module):
         self.param_head = nn.Conv2d(features, 8 * latent_channels, 1)
         nn.init.zeros_(self.param_head.weight)
         with torch.no_grad():
-            self.param_head.bias.zero_()
-            self.param_head.bias[4 * latent_channels :] = 1.0  # start with scale e^1
+            self.head_bias.zero_()
+            self.head_bias[4 * latent_channels :] = 1.0  # start with scale e^1
+
+    @property
+    def head_bias(self) -> torch.Tensor:
+        """The parameter head's bias: the means' and log-scales' starting point."""
+        bias = self.param_head.bias
+        assert bias is not None  # Conv2d(bias=True)
+        return bias
 
     @staticmethod
     def _sat(x: torch.Tensor) -> torch.Tensor:
@@ -87,7 +95,7 @@ class MSPBackbone(nn.Module):
             params = self._sat(self.param_head(h))
             return ctx_out, params[:, :c4], params[:, c4:]
         rows = _param_rows(channels, self.latent_channels)
-        params = self._sat(F.conv2d(h, self.param_head.weight[rows], self.param_head.bias[rows]))
+        params = self._sat(F.conv2d(h, self.param_head.weight[rows], self.head_bias[rows]))
         k = channels.numel()
         return ctx_out, params[:, :k], params[:, k:]
 
@@ -99,16 +107,19 @@ def _prelu_slope(act: nn.PReLU) -> torch.Tensor:
 class IntegerBackbone(nn.Module):
     """Exact fixed-point twin of :class:`MSPBackbone` (inputs and outputs are integers in float64)."""
 
+    in_slope: torch.Tensor  # buffer (declared: nn.Module's __getattr__ is untyped)
+
     def __init__(self, backbone: MSPBackbone) -> None:
         super().__init__()
         self.latent_channels = backbone.latent_channels
         self.mask_channels = backbone.mask_channels
         self.in_proj = QuantizedConv(backbone.in_proj)
         self.register_buffer("in_slope", _prelu_slope(backbone.in_act))
-        self.convs1 = nn.ModuleList(QuantizedConv(c) for c in backbone.convs1)
-        self.convs2 = nn.ModuleList(QuantizedConv(c) for c in backbone.convs2)
+        # The backbone's ModuleLists hold Conv2d and PReLU layers (nn.ModuleList is untyped).
+        self.convs1 = nn.ModuleList(QuantizedConv(cast(nn.Conv2d, c)) for c in backbone.convs1)
+        self.convs2 = nn.ModuleList(QuantizedConv(cast(nn.Conv2d, c)) for c in backbone.convs2)
         for i, act in enumerate(backbone.acts):
-            self.register_buffer(f"slope{i}", _prelu_slope(act))
+            self.register_buffer(f"slope{i}", _prelu_slope(cast(nn.PReLU, act)))
         self.ctx_head = QuantizedConv(backbone.ctx_head)
         self.param_head = QuantizedConv(backbone.param_head)
         self.receptive_radius = 2 * len(self.convs1)  # two 3x3 convolutions per residual block
@@ -133,7 +144,9 @@ class IntegerBackbone(nn.Module):
                 outputs = [part.new_empty(*part.shape[:2], hc, wc) for part in parts]
             for out, part in zip(outputs, parts, strict=True):
                 out[..., r0:r1, :] = part[..., r0 - a : r1 - a, :]
-        return tuple(outputs)  # type: ignore[return-value]
+        assert outputs is not None  # rows < hc: at least one band ran
+        ctx_out, mean, log_scale = outputs
+        return ctx_out, mean, log_scale
 
     def forward(
         self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor, channels: torch.Tensor
@@ -238,9 +251,9 @@ def msp_rate(
         coarse = known if quantized else scales[s + 1]
         hc, wc = coarse.shape[-2:]
         values = coarse.repeat_interleave(4, dim=1)
-        if clean_scales is not None:
-            clean_target = F.pixel_unshuffle(clean_scales[s], 2)
-            decoded_values = decoded.repeat_interleave(4, dim=1)
+        # With clean (and only then): the teacher-forced target and the decoder's values of this scale.
+        clean_target = F.pixel_unshuffle(clean_scales[s], 2) if clean_scales is not None else None
+        decoded_values = decoded.repeat_interleave(4, dim=1) if decoded is not None else None
         mask = y.new_zeros(b, backbone.mask_channels, hc, wc)
         mask[:, KNOWN_SUBPOSITION::4] = 1.0
         ctx = y.new_zeros(b, backbone.features, hc, wc) if ctx is None else F.interpolate(ctx, scale_factor=2.0, mode="nearest")
@@ -259,7 +272,7 @@ def msp_rate(
                 sel = sel * spatial
                 step_values = target.index_copy(1, chans, step_target) if quantized else target
                 values = values * (1 - sel) + step_values * sel
-                if clean_scales is not None:
+                if clean_target is not None and decoded_values is not None:
                     step_decoded = mean + straight_through_round(clean_target[:, chans] - mean)
                     decoded_values = decoded_values * (1 - sel) + clean_target.index_copy(1, chans, step_decoded) * sel
                 msel = y.new_zeros(1, backbone.mask_channels, 1, 1)
@@ -267,7 +280,7 @@ def msp_rate(
                 mask = torch.maximum(mask, msel * spatial)
         if quantized:
             known = F.pixel_shuffle(values, 2)
-        if clean_scales is not None:
+        if decoded_values is not None:
             decoded = F.pixel_shuffle(decoded_values, 2)
     y_hat = known if quantized else decoded
     return MSPRate(progressive_bits=bits, coarsest_bits=coarsest_bits, y_hat=y_hat)

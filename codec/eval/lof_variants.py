@@ -22,6 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from codec.errors import CodecError
 from codec.eval.runner import list_images
@@ -77,7 +78,8 @@ def run_variants(
     model, _ = _model(torch.device("cpu"))
     results = []
     for variant in variants:
-        profile = dataclasses.replace(get_profile(variant.profile), **dict(variant.overrides))
+        overrides: dict[str, Any] = dict(variant.overrides)  # each value has its field's type (coerce_setting)
+        profile = dataclasses.replace(get_profile(variant.profile), **overrides)
         points: dict[str, tuple[tuple[float, float], ...]] = {}
         for path in images:
             image = load_image(path)

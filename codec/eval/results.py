@@ -68,9 +68,10 @@ class ImageResult:
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
-    if not values or any(v is None for v in values):
+    present = [v for v in values if v is not None]
+    if not values or len(present) < len(values):
         return None
-    return math.fsum(values) / len(values)  # type: ignore[arg-type]
+    return math.fsum(present) / len(present)
 
 
 @dataclass(frozen=True)

@@ -123,10 +123,10 @@ def _plan(codec: ImageCodec, probes: Sequence[np.ndarray] | None,
 def _run_points(codec: ImageCodec, images: Sequence[tuple[str, np.ndarray]], qualities: Sequence[float],
                 options: EvalOptions, advance: Callable[[], None]) -> list[list[PointResult]]:
     jobs = [(i, j) for i in range(len(images)) for j in range(len(qualities))]
-    grid: list[list[PointResult | None]] = [[None] * len(qualities) for _ in images]
+    done: dict[tuple[int, int], PointResult] = {}
     if options.workers <= 1:
         for i, j in jobs:
-            grid[i][j] = evaluate_point(codec, images[i][1], qualities[j], ms_ssim=options.ms_ssim)
+            done[i, j] = evaluate_point(codec, images[i][1], qualities[j], ms_ssim=options.ms_ssim)
             advance()
     else:
         # spawn: the parent may hold torch / OpenMP threads that do not survive fork.
@@ -137,9 +137,9 @@ def _run_points(codec: ImageCodec, images: Sequence[tuple[str, np.ndarray]], qua
                 for i, j in jobs
             }
             for future, (i, j) in futures.items():
-                grid[i][j] = future.result()
+                done[i, j] = future.result()
                 advance()
-    return grid  # type: ignore[return-value]
+    return [[done[i, j] for j in range(len(qualities))] for i in range(len(images))]
 
 
 def evaluate_images(

@@ -124,7 +124,7 @@ class MSPCodecModel(nn.Module):
         self.backbone = MSPBackbone(c, config.msp_features, config.msp_depth)
         if config.transform == "wavelet":
             with torch.no_grad():
-                self.backbone.param_head.bias[4 * c :] = math.log(WAVELET_INITIAL_SCALE)
+                self.backbone.head_bias[4 * c :] = math.log(WAVELET_INITIAL_SCALE)
         self.factorized = FactorizedDensity(c)
         self._integer_backbone: IntegerBackbone | None = None
 
@@ -177,7 +177,7 @@ class MSPCodecModel(nn.Module):
         std = y.std(dim=(0, 2, 3)).clamp(SCALE_MIN, SCALE_MAX)
         c = self.latent_channels
         # Space-to-depth rows are channel-major: row 4 * channel + sub-position.
-        self.backbone.param_head.bias[4 * c :] = torch.log(std).repeat_interleave(4)
+        self.backbone.head_bias[4 * c :] = torch.log(std).repeat_interleave(4)
         return std
 
     @property
@@ -204,6 +204,7 @@ class MSPCodecModel(nn.Module):
         """
         if synthesis_input not in SYNTHESIS_INPUTS:
             raise ValueError(f"unknown synthesis input {synthesis_input!r}; expected one of {', '.join(SYNTHESIS_INPUTS)}")
+        lam: float | torch.Tensor
         if isinstance(quality, torch.Tensor):
             gain, inv_gain, lam = self.rate_points(quality)
             gain, inv_gain = gain[:, :, None, None], inv_gain[:, :, None, None]
@@ -216,7 +217,11 @@ class MSPCodecModel(nn.Module):
         y_noisy = y + torch.empty_like(y).uniform_(-0.5, 0.5)
         coder_form = synthesis_input == "coder"
         rate = msp_rate(self.backbone, self.factorized.likelihood, y_noisy, schedule, clean=y if coder_form else None)
-        y_dec = rate.y_hat if coder_form else straight_through_round(y)
+        if coder_form:
+            assert rate.y_hat is not None  # clean was given: the decoder's form of y
+            y_dec = rate.y_hat
+        else:
+            y_dec = straight_through_round(y)
         with transform_context():
             x_hat = self.g_s(y_dec * inv_gain)
         return TrainOutput(x_hat=x_hat.float(), rate=rate, lam=lam)
@@ -280,8 +285,9 @@ class MSPCodecModel(nn.Module):
             bits += symbol_bits(symbols, req.scale_indices)
             return torch.from_numpy(symbols.astype(np.float64) + req.means)
 
+        _, c_pad, h_pad, w_pad = y_pad.shape
         result = run_progressive(
-            self.integer_backbone(), sym_c, tuple(y_pad.shape[1:]), (hv, wv), schedule, code_step, device, on_step,
+            self.integer_backbone(), sym_c, (c_pad, h_pad, w_pad), (hv, wv), schedule, code_step, device, on_step,
             collect_means=with_means,
         )
         segments = (coarse_enc.finish(), *(encoders[s].finish() for s in range(schedule.scales - 1, -1, -1)))

@@ -34,6 +34,8 @@ class SerialTiming:
 
 
 class SerialContextModel(nn.Module):
+    mask: torch.Tensor  # buffer (declared: nn.Module's __getattr__ is untyped)
+
     def __init__(self, channels: int = 192, seed: int = 0) -> None:
         super().__init__()
         g = torch.Generator().manual_seed(seed)
@@ -72,27 +74,27 @@ class SerialContextModel(nn.Module):
         hyper = (torch.randn(1, 2 * c, h, w, generator=gen) * 0.1).to(device)
         self.to(device)
 
-        def run(encoder: SegmentEncoder | None, decoder: SegmentDecoder | None) -> torch.Tensor:
+        def run(coder: SegmentEncoder | SegmentDecoder) -> torch.Tensor:
             y_hat = torch.zeros(1, c, h + 4, w + 4, device=device)
             for i in range(h):
                 for j in range(w):
                     mean, scale = self._params(y_hat[:, :, i : i + 5, j : j + 5], hyper[:, :, i : i + 1, j : j + 1])
                     idx = scale_to_index(scale).numpy()
-                    if encoder is not None:
+                    if isinstance(coder, SegmentEncoder):
                         residual = np.round(y[0, :, i, j].double().numpy() - mean.numpy())
                         sym = np.clip(residual, -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
-                        encoder.encode_gaussian(sym, idx)
+                        coder.encode_gaussian(sym, idx)
                     else:
-                        sym = decoder.decode_gaussian(idx)
+                        sym = coder.decode_gaussian(idx)
                     y_hat[0, :, i + 2, j + 2] = torch.from_numpy(sym + mean.numpy()).float().to(device)
             return y_hat.cpu()
 
         t = time.perf_counter()
         enc = SegmentEncoder()
-        ref = run(enc, None)
+        ref = run(enc)
         data = enc.finish()
         t_enc = time.perf_counter() - t
         t = time.perf_counter()
-        out = run(None, SegmentDecoder(data))
+        out = run(SegmentDecoder(data))
         t_dec = time.perf_counter() - t
         return SerialTiming(h * w, h * w, t_enc, t_dec, bool(torch.equal(ref, out)))

@@ -44,6 +44,7 @@ def run_tiled(
             out[:, :, round(top * scale) : round(top * scale) + oh, round(left * scale) : round(left * scale) + ow] = y[
                 :, :, ot : ot + oh, ol : ol + ow
             ]
+    assert out is not None  # h or w is over tile: at least one tile ran
     return out
 
 
@@ -84,5 +85,6 @@ def tiled_squared_error_gradient(
                 error = (interior - target[:, :, rows[0] : rows[1], cols[0] : cols[1]]).square().sum()
                 error.backward()
             total += float(error.detach())
+            assert piece.grad is not None  # backward() filled it
             grad[:, :, t0:t1, l0:l1] += piece.grad
     return total, grad

@@ -121,6 +121,9 @@ def _frequency_order(colour_channels: int) -> torch.Tensor:
 class WaveletAnalysis(nn.Module):
     """Image in [0, 1] (B, 3, H, W), H and W multiples of 8 -> (B, 192, H/8, W/8)."""
 
+    colour: torch.Tensor  # buffers (declared: nn.Module's __getattr__ is untyped)
+    order: torch.Tensor
+
     def __init__(self, boundary: str = "symmetric") -> None:
         super().__init__()
         if boundary not in ("symmetric", "periodic"):
@@ -139,6 +142,9 @@ class WaveletAnalysis(nn.Module):
 
 class WaveletSynthesis(nn.Module):
     """Exact inverse of :class:`WaveletAnalysis` (up to float rounding); output not clamped."""
+
+    colour_inverse: torch.Tensor  # buffers
+    inverse_order: torch.Tensor
 
     def __init__(self, boundary: str = "symmetric") -> None:
         super().__init__()

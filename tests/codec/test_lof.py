@@ -70,7 +70,11 @@ def test_lof_step_decay_is_wired_to_the_profile(make_image):
     constant = dataclasses.replace(get_profile("balanced"), lof_iterations=8, lof_final_learning_rate=None)
     same = dataclasses.replace(constant, lof_final_learning_rate=constant.lof_learning_rate)
     decayed = dataclasses.replace(constant, lof_final_learning_rate=0.0)
-    run = lambda p: overfit_latent(model, x, y0, 0.5, p, *image.shape[:2])  # noqa: E731
+    height, width = image.shape[:2]
+
+    def run(p):
+        return overfit_latent(model, x, y0, 0.5, p, height, width)
+
     a, b, c = run(constant), run(same), run(decayed)
     # Decaying to the starting rate is the constant step; decaying to zero takes other steps.
     assert torch.equal(a.latent, b.latent)
