@@ -77,10 +77,13 @@ def test_lof_step_decay_is_wired_to_the_profile(make_image):
 
     a, b, c = run(constant), run(same), run(decayed)
     # Decaying to the starting rate is the constant step; decaying to zero takes other steps.
-    assert torch.equal(a.latent, b.latent)
-    assert [t[1] for t in a.trajectory] == [t[1] for t in b.trajectory]
-    assert [t[1] for t in a.trajectory][:1] == [t[1] for t in c.trajectory][:1]  # same first step
-    assert [t[1] for t in a.trajectory] != [t[1] for t in c.trajectory]
+    # (Compared to float noise, not bit for bit: multi-threaded convolution gradients are not
+    # reproducible to the last bit, and Adam magnifies that on near-zero gradients.)
+    rates = {name: [t[1] for t in run.trajectory] for name, run in (("a", a), ("b", b), ("c", c))}
+    assert torch.allclose(a.latent, b.latent, atol=1e-3)
+    assert rates["a"] == pytest.approx(rates["b"], rel=1e-5)
+    assert rates["a"][0] == pytest.approx(rates["c"][0], rel=1e-5)  # same first step
+    assert max(abs(u - v) for u, v in zip(rates["a"], rates["c"], strict=True)) > 100 * 1e-5 * rates["a"][-1]
     assert c.final.cost <= c.initial.cost
 
 

@@ -79,5 +79,9 @@ def test_lof_on_tiles_finds_the_latent_of_untiled_lof(make_image, monkeypatch):
     untiled = lof.overfit_latent(model, x, y0, 0.5, profile, 72, 120)
     monkeypatch.setattr(lof, "LOF_TILE_PIXELS", 48)  # 6 latent rows per tile: several tiles each way
     tiled = lof.overfit_latent(model, x, y0, 0.5, profile, 72, 120)
-    assert torch.allclose(tiled.latent, untiled.latent, atol=1e-4)
+    # Adam divides by the gradient's running RMS, so an element whose gradient is nearly zero can
+    # move by a visible part of a step (0.01) on float noise alone: 1e-4 seen with 1 thread.
+    assert torch.allclose(tiled.latent, untiled.latent, atol=1e-3)
+    for (_, bpp_t, psnr_t), (_, bpp_u, psnr_u) in zip(tiled.trajectory, untiled.trajectory, strict=True):
+        assert bpp_t == pytest.approx(bpp_u, rel=1e-5) and psnr_t == pytest.approx(psnr_u, abs=1e-4)
     assert tiled.final.cost == pytest.approx(untiled.final.cost, rel=1e-3)
