@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from codec.image_io import IMAGE_SUFFIXES
+
 from app.core.batch import BatchQueue, images_in_folder
 from app.core.codecs import is_msp
-from app.core.image_io import IMAGE_SUFFIXES, ImageLoadError, LoadedImage, image_from_array
+from app.core.image_io import ImageLoadError, LoadedImage, image_from_array
 from app.core.results import EncodeOutcome
 from app.core.side_jobs import SideJobs
 from app.core.state import ComparisonState, SideName

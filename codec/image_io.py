@@ -20,12 +20,19 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from codec.atomic import write_bytes_atomic
 from codec.errors import ImageInputError, SizeLimitError
 
-__all__ = ["MAX_SIDE", "MAX_PIXELS", "load_image", "frame_count", "to_rgb_array", "check_size", "png_bytes", "save_png"]
+__all__ = [
+    "MAX_SIDE", "MAX_PIXELS", "IMAGE_SUFFIXES", "load_image", "frame_count", "to_rgb_array", "check_size", "png_bytes",
+    "save_png",
+]
 
 MAX_SIDE = 16384
 MAX_PIXELS = 7680 * 4320 * 2  # twice 8K UHD; larger inputs are refused before decoding
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+#: File suffixes taken for images when a folder is read (``msp eval``, the app's batch and file
+#: dialogs); lower case. The one list: what is in a folder is judged by the same rule everywhere.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".avif", ".jxl", ".gif")
 
 
 def check_size(width: int, height: int, max_pixels: int | None = None) -> None:

@@ -1,8 +1,8 @@
-"""Atomic file writes that never clobber the user's original image.
+"""Saving exports without ever clobbering the user's original image.
 
-A crash or a full disk halfway through a save must leave either the old file or the new one,
-never a truncated mix: we write a temporary file in the target folder, flush it to disk, and
-``os.replace`` it over the target (atomic on POSIX and Windows).
+The write itself is :func:`codec.atomic.write_bytes_atomic` (temporary file in the target folder,
+flushed, then renamed over the target), so a crash or a full disk leaves either the old file or
+the new one. This module adds the app's rule on top: the image the user opened is never a target.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, protect: tup
         if _same_file(path, Path(original)) or path.resolve() == Path(original).resolve():
             raise OverwriteOriginalError(f"refusing to overwrite the original image {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # The one atomic writer of the project (temp file + fsync + rename); the user already
-    # confirmed replacing an existing export in the Save dialog, so overwrite=True here.
+    # The user already confirmed replacing an existing export in the Save dialog: overwrite=True.
     return write_bytes_atomic(path, data, overwrite=True)
 
 

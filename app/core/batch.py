@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from codec.image_io import IMAGE_SUFFIXES
+
 from app.core.events import Event
-from app.core.image_io import IMAGE_SUFFIXES
 
 __all__ = ["BatchQueue", "images_in_folder"]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from codec.eval.metrics import LOSSLESS_DB
+
 from app.core.image_io import LoadedImage
 from app.core.results import EncodeOutcome
 
@@ -42,7 +44,7 @@ def format_msssim(outcome: EncodeOutcome) -> str:
     if metrics.msssim is None:
         return "n/a (needs > 160 px)" if not math.isnan(metrics.mse) else "n/a"
     db = metrics.msssim_db
-    if db is None or math.isinf(db):
+    if db is None or db >= LOSSLESS_DB:
         return f"{metrics.msssim:.5f} (lossless)"
     return f"{metrics.msssim:.5f} ({db:.2f} dB)"
 

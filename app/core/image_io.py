@@ -20,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from codec.errors import ImageInputError
 from codec.image_io import load_image as codec_load_image
 
-__all__ = ["LoadedImage", "ImageLoadError", "load_image", "image_from_array", "MAX_PIXELS", "IMAGE_SUFFIXES"]
+__all__ = ["LoadedImage", "ImageLoadError", "load_image", "image_from_array", "MAX_PIXELS"]
 
 MAX_PIXELS = 7680 * 4320
 """The app's pixel limit (8K UHD, 33 Mpx), below the codec's (twice that): each side keeps several
@@ -28,7 +28,6 @@ full-size copies in memory, and an encode of the largest size takes minutes. It 
 opened and to the sizes that dropped .msp files declare."""
 
 MIN_SIDE = 8
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".avif", ".jxl", ".gif")
 
 
 class ImageLoadError(ImageInputError):

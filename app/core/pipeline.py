@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from codec.errors import CodecError, EncodeCancelled
+from codec.eval.metrics import MS_SSIM_MIN_SIDE, bits_per_pixel
 from codec.types import Progress
 
 from app.core.backends import metrics as metrics_backend
@@ -39,8 +40,8 @@ def original_outcome(image: LoadedImage) -> EncodeOutcome:
     num_bytes = image.reference_bytes
     return EncodeOutcome(
         image_key=image.key, settings=settings, data=b"", reconstruction=image.pixels, num_bytes=num_bytes,
-        bpp=metrics_backend.bpp(num_bytes, image.height, image.width),
-        metrics=Metrics(psnr=None, msssim=1.0 if min(image.height, image.width) >= metrics_backend.MSSSIM_MIN_SIDE
+        bpp=bits_per_pixel(num_bytes, image.height, image.width),
+        metrics=Metrics(psnr=None, msssim=1.0 if min(image.height, image.width) >= MS_SSIM_MIN_SIDE
                         else None, mse=0.0),
         encode_seconds=None, decode_seconds=None, device="-", label=f"Original ({image.format})")
 
@@ -61,7 +62,7 @@ def _run_classic(image: LoadedImage, settings: SideSettings, cancel: CancelFn | 
     _check(cancel)
     return EncodeOutcome(
         image_key=image.key, settings=settings, data=bytes(data), reconstruction=reconstruction,
-        num_bytes=len(data), bpp=metrics_backend.bpp(len(data), image.height, image.width),
+        num_bytes=len(data), bpp=bits_per_pixel(len(data), image.height, image.width),
         metrics=metrics_backend.compute_metrics(image.pixels, reconstruction),
         encode_seconds=encode_seconds, decode_seconds=decode_seconds, device="cpu", label=settings.label())
 
@@ -76,7 +77,7 @@ def _run_msp(image: LoadedImage, settings: SideSettings, progress: ProgressFn | 
     reconstruction = np.ascontiguousarray(decoded.image, dtype=np.uint8)
     return EncodeOutcome(
         image_key=image.key, settings=settings, data=bytes(result.data), reconstruction=reconstruction,
-        num_bytes=len(result.data), bpp=metrics_backend.bpp(len(result.data), image.height, image.width),
+        num_bytes=len(result.data), bpp=bits_per_pixel(len(result.data), image.height, image.width),
         metrics=metrics_backend.compute_metrics(image.pixels, reconstruction),
         encode_seconds=float(result.encode_seconds), decode_seconds=float(decoded.decode_seconds),
         device=str(result.device), label=settings.label(), estimated_bpp=float(result.estimated_bpp),
@@ -112,7 +113,7 @@ def outcome_from_bitstream(data: bytes, device: str, reference: LoadedImage | No
     settings = SideSettings(f"msp:{getattr(header, 'profile', 'balanced')}", float(getattr(header, "quality", 0.5)), device)
     outcome = EncodeOutcome(
         image_key=image_key, settings=settings, data=bytes(data), reconstruction=pixels, num_bytes=len(data),
-        bpp=metrics_backend.bpp(len(data), height, width), metrics=metrics, encode_seconds=None,
+        bpp=bits_per_pixel(len(data), height, width), metrics=metrics, encode_seconds=None,
         decode_seconds=float(decoded.decode_seconds), device=str(decoded.device), label=f"{source_name}",
         header_text=msp_backend.describe_header(header), source_name=source_name)
     return outcome, pixels

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from codec.eval.metrics import ms_ssim_db
+
 from app.core.codecs import SideSettings
 
-__all__ = ["Metrics", "EncodeOutcome", "msssim_db", "RDPoint"]
-
-
-def msssim_db(value: float | None) -> float | None:
-    """MS-SSIM in dB, -10 log10(1 - MS-SSIM); None when unknown, inf when identical."""
-    if value is None:
-        return None
-    if value >= 1.0:
-        return math.inf
-    return -10.0 * math.log10(1.0 - value)
+__all__ = ["Metrics", "EncodeOutcome", "RDPoint"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +29,8 @@ class Metrics:
 
     @property
     def msssim_db(self) -> float | None:
-        return msssim_db(self.msssim)
+        """-10 log10(1 - MS-SSIM); ``LOSSLESS_DB`` when identical (codec.eval.metrics' convention)."""
+        return ms_ssim_db(self.msssim)
 
 
 @dataclass(frozen=True)

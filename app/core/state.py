@@ -1,8 +1,9 @@
 """The comparison's state: the reference image and the two sides A and B.
 
-Plain objects with :class:`~app.core.events.Event` notifications. The job controller writes to
-them (on the GUI thread); widgets read them and listen. Stale results are dropped before they get
-here, by job id (:class:`~app.core.side_jobs.SideJobs`).
+Plain objects with :class:`~app.core.events.Event` notifications, written on the GUI thread by the
+controller (the image, a side's settings) and its parts (:class:`~app.core.side_jobs.SideJobs`: a
+side's result and status; the bitrate matcher: side B's quality); widgets read them and listen.
+Stale results are dropped before they get here, by job id (in ``SideJobs``).
 """
 
 from __future__ import annotations

@@ -27,11 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from codec.image_io import IMAGE_SUFFIXES
+
 from app.controller import StudioController
 from app.core.backends.msp import MspInfo
 from app.core.backends.reference import load_vtm_kodak
 from app.core.codecs import SideSettings, msp_key
-from app.core.image_io import IMAGE_SUFFIXES, LoadedImage
+from app.core.image_io import LoadedImage
 from app.core.resources import DEMO_IMAGE
 from app.core.state import SideName, SideState, SideStatus
 from app.settings_store import AppSettings

@@ -15,6 +15,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from codec.eval.metrics import LOSSLESS_DB
+
 from app.core.backends.reference import ReferenceCurve
 from app.core.codecs import SideSettings, spec_for
 from app.core.rd_store import RDStore
@@ -35,7 +37,8 @@ def _colour(codec: str) -> str:
 
 
 def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
+    """A value to draw: known and lossy (a lossless MS-SSIM is ``LOSSLESS_DB``, off the scale)."""
+    return value is not None and math.isfinite(value) and value < LOSSLESS_DB
 
 
 class RDPlot(QWidget):

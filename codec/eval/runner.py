@@ -24,11 +24,10 @@ from codec.errors import CodecError, CodecUnavailableError, ImageInputError
 from codec.eval.metrics import bits_per_pixel, measure
 from codec.eval.results import CodecResults, EvaluationResults, ImageResult, PointResult
 from codec.eval.sweep import DEFAULT_BPP_RANGE, DEFAULT_POINTS, SweepPlan, plan_qualities, probe_images
-from codec.image_io import load_image
+from codec.image_io import IMAGE_SUFFIXES, load_image
 
 __all__ = [
     "EvalOptions",
-    "IMAGE_SUFFIXES",
     "list_images",
     "load_images",
     "load_readable_images",
@@ -37,8 +36,6 @@ __all__ = [
     "evaluate_dataset",
     "image_curve",
 ]
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,10 +71,3 @@ def png64(tmp_path: Path) -> Path:
     path = tmp_path / "photo64.png"
     Image.fromarray(make_pixels(64, seed=3)).save(path)
     return path
-
-
-def msp_importable() -> bool:
-    return importlib.util.find_spec("codec.api") is not None
-
-
-requires_msp = pytest.mark.skipif(not msp_importable(), reason="codec.api (the MSP codec) is not installed")

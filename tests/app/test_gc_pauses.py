@@ -9,8 +9,6 @@ import weakref
 from app.core.gc_pauses import freeze_startup_objects
 from app.workers.service import EncodeService
 
-from tests.app.conftest import requires_msp
-
 
 def _full_collection_ms() -> float:
     started = time.perf_counter()
@@ -40,7 +38,6 @@ def test_freezing_makes_full_collections_cheap_and_later_garbage_is_still_collec
     assert long_lived[-1] == [299_999]
 
 
-@requires_msp
 def test_the_worker_freezes_once_the_model_is_loaded(qtbot) -> None:
     gc.unfreeze()
     service = EncodeService(pool_threads=1)

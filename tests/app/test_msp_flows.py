@@ -12,10 +12,7 @@ from codec.bitstream import Container, pack, unpack
 from app.core.codecs import SideSettings
 from app.core.state import SideName, SideStatus
 
-from tests.app.conftest import requires_msp
 from tests.app.helpers import make_window, wait_done
-
-pytestmark = requires_msp
 
 # On a 200 px image the cheapest profile still runs for seconds on a busy 2-core CPU, reporting
 # (and polling cancel) at every sequential coding step: long enough to interfere with, short

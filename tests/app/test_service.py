@@ -9,8 +9,6 @@ from app.core.codecs import SideSettings
 from app.workers.jobs import Priority
 from app.workers.service import EncodeService
 
-from tests.app.conftest import requires_msp
-
 
 @pytest.fixture
 def service(qtbot):
@@ -42,7 +40,6 @@ def test_identical_requests_share_one_encode_and_fill_the_cache(qtbot, service, 
     assert cancelled == [x] and x not in finished
 
 
-@requires_msp
 def test_a_user_request_preempts_a_background_msp_job(qtbot, service, image64, image200) -> None:
     events: list[tuple[str, int, bool]] = []
     service.jobStarted.connect(lambda job_id: events.append(("started", job_id, False)))

@@ -1,17 +1,6 @@
-import numpy as np
 import pytest
 
-
-def smooth_image(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """A photo-like test image: smooth gradients, edges and some texture (not pure noise)."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
-    img = np.empty((height, width, 3))
-    for c in range(3):
-        fx, fy = rng.uniform(0.01, 0.08, size=2)
-        img[..., c] = 128 + 60 * np.sin(fx * xx + c) * np.cos(fy * yy) + 30 * ((xx + 2 * yy + 17 * c) % 40 > 20)
-    img += rng.normal(0, 4, size=img.shape)
-    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+from tests.conftest import smooth_image
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from codec.errors import BitstreamError, ModelMismatchError
 
 @pytest.fixture(scope="module")
 def bitstream():
-    from tests.codec.conftest import smooth_image
+    from tests.conftest import smooth_image
 
     return encode(smooth_image(40, 56, seed=2), profile="fast", quality=0.5).data
 

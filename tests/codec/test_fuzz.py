@@ -51,7 +51,7 @@ def test_random_bytes_behind_a_valid_magic(tail):
 
 
 def _real_container():
-    from tests.codec.conftest import smooth_image
+    from tests.conftest import smooth_image
 
     return unpack(encode(smooth_image(24, 40, seed=1), profile="fast", quality=0.5).data)
 
@@ -73,7 +73,7 @@ def test_valid_header_random_payloads(height, width, quality, payloads):
 
 def test_truncations_and_flips_of_real_files_count():
     """Every truncation point and 8 single-bit flips per byte of a real file are refused."""
-    from tests.codec.conftest import smooth_image
+    from tests.conftest import smooth_image
 
     data = encode(smooth_image(16, 24, seed=3), profile="fast", quality=0.2).data
     tried = 0

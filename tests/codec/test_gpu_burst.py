@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory):
-    from tests.codec.conftest import smooth_image
+    from tests.conftest import smooth_image
 
     root = tmp_path_factory.mktemp("photos")
     big, small = root / "big", root / "small"
@@ -90,7 +90,7 @@ def test_per_sample_qualities_match_the_scalar_rate_points():
 @pytest.mark.slow
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.exists(), reason="needs the shipped weights")
 def test_dry_run_of_the_burst_script(sources, tmp_path):
-    from tests.codec.conftest import smooth_image
+    from tests.conftest import smooth_image
 
     big, small = sources
     build_pack([big, small], tmp_path / "pack", max_bytes=2_000_000, large_short_side=300, min_side=128)

@@ -20,7 +20,7 @@ TINY = ModelConfig(transform_width=16, latent_channels=16, msp_features=16, msp_
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    from tests.codec.conftest import smooth_image
+    from tests.conftest import smooth_image
 
     root = tmp_path_factory.mktemp("train")
     for i in range(12):
@@ -139,7 +139,7 @@ def test_export_refuses_what_is_not_a_checkpoint_without_running_it(tmp_path, ca
 def test_a_folder_with_nothing_trainable_is_refused_before_the_run_directory_exists(tmp_path):
     from codec.errors import ImageInputError
 
-    from tests.codec.conftest import smooth_image
+    from tests.conftest import smooth_image
 
     data = tmp_path / "data"
     data.mkdir()

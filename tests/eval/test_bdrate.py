@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import bjontegaard
 import numpy as np
 import pytest
 
 from codec.errors import CodecError
 from codec.eval.bdrate import bd_rate, quality_at_rate
 from codec.eval.reference import load_reference
-
-bjontegaard = pytest.importorskip("bjontegaard")
 
 
 def _oracle(anchor, test):

@@ -23,7 +23,7 @@ COMPRESSAI_KEYS = {"bpp", "psnr-rgb", "ms-ssim-rgb", "encoding_time", "decoding_
 
 @pytest.fixture(scope="module")
 def small_run():
-    from tests.eval.conftest import photo_like
+    from tests.conftest import photo_like
 
     images = [("big.png", photo_like(176, 168, seed=1)), ("small.png", photo_like(40, 56, seed=2))]
     codecs = [get_codec("jpeg"), get_codec("webp")]
@@ -60,7 +60,7 @@ def test_results_file_round_trip_and_compressai_schema(small_run, tmp_path):
 
 
 def test_lossless_points_survive_json(tmp_path):
-    from tests.eval.conftest import photo_like
+    from tests.conftest import photo_like
 
     run = evaluate_images([get_codec("jxl")], [("a.png", photo_like(24, 24))], dataset="d",
                           options=EvalOptions(qualities=(0.5, 1.0), progress=False))
@@ -125,7 +125,7 @@ def test_a_broken_image_is_skipped_and_reported(tmp_path):
 
     from codec.eval.runner import evaluate_dataset
 
-    from tests.eval.conftest import photo_like
+    from tests.conftest import photo_like
 
     Image.fromarray(photo_like(24, 24)).save(tmp_path / "good.png")
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)

@@ -1,4 +1,4 @@
-"""PSNR-RGB, MS-SSIM-RGB and bpp with the CompressAI conventions of EVALUATION.md.
+"""PSNR-RGB and MS-SSIM-RGB with the CompressAI conventions of EVALUATION.md.
 
 One definition for the whole project: ``codec.eval.metrics`` (float64 MSE over all H*W*3
 values, MS-SSIM by ``pytorch_msssim`` with data_range=255, None at 160 px or less). The app only
@@ -14,15 +14,7 @@ import numpy as np
 
 from app.core.results import Metrics
 
-__all__ = ["compute_metrics", "bpp", "MSSSIM_MIN_SIDE"]
-
-MSSSIM_MIN_SIDE = 161
-"""MS-SSIM (5 scales, 11-tap window) needs both sides strictly above 160 px."""
-
-
-def bpp(num_bytes: int, height: int, width: int) -> float:
-    """8 * bytes of the whole file / pixels of the original (unpadded) image."""
-    return 8.0 * num_bytes / float(height * width)
+__all__ = ["compute_metrics"]
 
 
 def compute_metrics(reference: np.ndarray, reconstruction: np.ndarray) -> Metrics:
