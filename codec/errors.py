@@ -16,6 +16,7 @@ __all__ = [
     "ProfileError",
     "EncodeCancelled",
     "CodecUnavailableError",
+    "WeightsError",
 ]
 
 
@@ -50,3 +51,8 @@ class EncodeCancelled(CodecError):  # noqa: N818 - a cancellation, not an error;
 
 class CodecUnavailableError(CodecError):
     """A classic codec's library (or FFmpeg encoder) is not installed here."""
+
+
+class WeightsError(CodecError):
+    """The model weights are missing, unreadable, or not the file their checksum names: the
+    codec refuses to run rather than code with other (or random) weights."""

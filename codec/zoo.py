@@ -4,6 +4,11 @@ A weights file holds the architecture config and the state dict (fp16 for the le
 tensors, float64 for the coding tables). Its identifier is a hash of the file's content, so a
 bitstream names exactly the weights it needs and decoding with other weights is refused
 instead of producing garbage.
+
+The shipped weights (package data, :mod:`codec.data`) come with ``msp.pt.sha256``, their full
+hash in ``sha256sum -c`` format: a missing, truncated or swapped file is a :class:`WeightsError`,
+never a silent fall back to random weights. Random weights are used only when asked for by name
+(``MSP_UNTRAINED=1``).
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ import functools
 import hashlib
 import io
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from codec.errors import CodecError
+from codec.data import WEIGHTS
+from codec.errors import WeightsError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 
 __all__ = [
@@ -29,11 +36,13 @@ __all__ = [
     "default_model",
     "weights_path",
     "weights_metadata",
+    "checksum_path",
+    "write_checksum",
 ]
 
 WEIGHTS_FORMAT = "msp-weights"
 WEIGHTS_VERSION = 1
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "weights" / "msp.pt"
+DEFAULT_WEIGHTS = WEIGHTS
 MODEL_ID_BYTES = 8
 
 
@@ -41,7 +50,7 @@ MODEL_ID_BYTES = 8
 class LoadedModel:
     model: MSPCodecModel
     model_id: str  # hex, MODEL_ID_BYTES bytes
-    source: str  # file path, or "untrained" for random initialisation
+    source: str  # file path, or "untrained" for random initialisation (asked for with MSP_UNTRAINED=1)
 
 
 def weights_path() -> Path:
@@ -78,16 +87,61 @@ def _model_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[: 2 * MODEL_ID_BYTES]
 
 
-def _read_payload(path: Path) -> tuple[dict, bytes]:
+def checksum_path(path: str | Path) -> Path:
+    """The checksum file of the weights at ``path``: ``msp.pt`` -> ``msp.pt.sha256``."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def write_checksum(path: str | Path) -> Path:
+    """Write the checksum file of the weights at ``path`` (what ``msp export`` does for the
+    weights it writes; ``sha256sum -c`` checks it too). Returns its path."""
+    path = Path(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    target = checksum_path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(f"{digest}  {path.name}\n", encoding="ascii")
+    os.replace(tmp, target)
+    return target
+
+
+def _expected_digest(checksum: Path) -> str:
+    try:
+        fields = checksum.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WeightsError(f"cannot read the weights' checksum file {checksum}: {exc}") from None
+    digest = fields[0].lower() if fields else ""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise WeightsError(f"{checksum} is not a checksum file (expected '<sha256>  <file name>')")
+    return digest
+
+
+def _read_payload(path: Path, require_checksum: bool = False) -> tuple[dict, bytes]:
+    """The weights file's payload and bytes. Its checksum file, when there is one (the shipped
+    weights must have one: ``require_checksum``), must name exactly these bytes."""
     try:
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise WeightsError(f"the weights file {path} does not exist") from None
+    except OSError as exc:
+        raise WeightsError(f"cannot read weights {path}: {exc.strerror or exc}") from None
+    checksum = checksum_path(path)
+    if require_checksum or checksum.exists():
+        digest, expected = hashlib.sha256(data).hexdigest(), _expected_digest(checksum)
+        if digest != expected:
+            raise WeightsError(
+                f"{path} is not the weights its checksum file names (model id {digest[:2 * MODEL_ID_BYTES]}, "
+                f"{checksum.name} says {expected[:2 * MODEL_ID_BYTES]}): the file is damaged or was replaced without "
+                f"its checksum. If it was replaced on purpose: cd {path.parent} && sha256sum {path.name} > {checksum.name}"
+            )
+    try:
         payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError, EOFError) as exc:
-        raise CodecError(f"cannot read weights {path}: {exc}") from None
+    except (RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as exc:
+        raise WeightsError(f"cannot read weights {path}: {exc}") from None
     if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
-        raise CodecError(f"{path} is not an MSP weights file")
+        raise WeightsError(f"{path} is not an MSP weights file")
     if payload.get("version") != WEIGHTS_VERSION:
-        raise CodecError(f"{path}: weights format version {payload.get('version')} is not supported")
+        raise WeightsError(f"{path}: weights format version {payload.get('version')} is not supported")
     return payload, data
 
 
@@ -106,9 +160,10 @@ def weights_metadata(path: str | Path) -> dict:
     return payload.get("metadata", {})
 
 
-def load_model(path: str | Path) -> LoadedModel:
+def load_model(path: str | Path, require_checksum: bool = False) -> LoadedModel:
+    """The weights at ``path`` as a model (checked against their checksum file when there is one)."""
     path = Path(path)
-    payload, data = _read_payload(path)
+    payload, data = _read_payload(path, require_checksum)
     model = MSPCodecModel(ModelConfig.from_dict(payload["config"]))
     state = {k: v.to(model.state_dict()[k].dtype) for k, v in payload["state"].items()}
     model.load_state_dict(state)
@@ -117,7 +172,7 @@ def load_model(path: str | Path) -> LoadedModel:
 
 
 def _untrained_model() -> LoadedModel:
-    """Deterministic random weights, for a checkout without trained weights (tests, CI)."""
+    """Deterministic random weights: only when asked for by name (``MSP_UNTRAINED=1``)."""
     torch.manual_seed(0)
     model = MSPCodecModel(ModelConfig()).eval()
     model.factorized.update_tables()
@@ -130,14 +185,24 @@ def _untrained_model() -> LoadedModel:
 
 @functools.lru_cache(maxsize=4)
 def _cached(path_str: str, untrained: bool) -> LoadedModel:
-    return _untrained_model() if untrained else load_model(path_str)
+    if untrained:
+        return _untrained_model()
+    path = Path(path_str)
+    shipped = "MSP_WEIGHTS" not in os.environ
+    if not path.exists():
+        if shipped:
+            raise WeightsError(
+                f"the codec's weights are missing ({path}): this installation of msp-studio is incomplete; "
+                "reinstall it (in a checkout: git checkout -- codec/data/weights)"
+            )
+        raise WeightsError(f"the weights file {path} named by $MSP_WEIGHTS does not exist")
+    return load_model(path, require_checksum=shipped)
 
 
 def default_model() -> LoadedModel:
-    """The model the API uses (CPU copy, cached). $MSP_UNTRAINED=1 forces random weights."""
+    """The model the API uses (CPU copy, cached): $MSP_WEIGHTS, else the shipped weights, which
+    must be present and match their checksum (:class:`WeightsError` otherwise).
+    $MSP_UNTRAINED=1 asks for random weights (tests of the machinery, never a fall-back)."""
     if os.environ.get("MSP_UNTRAINED") == "1":
         return _cached("", True)
-    path = weights_path()
-    if not path.exists():
-        return _cached("", True)
-    return _cached(str(path), False)
+    return _cached(str(weights_path()), False)

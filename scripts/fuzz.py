@@ -35,12 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a plain checkout
 
 from codec.api import decode, encode
 from codec.bitstream import Container, pack, unpack
+from codec.data import DEMO_IMAGE as DEMO
 from codec.errors import CodecError
 from codec.image_io import MAX_SIDE, load_image
 from codec.profiles import PROFILE_NAMES
-
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "resources" / "demo" / "kodim23.png"
 
 
 def _peak_rss_mib() -> float:

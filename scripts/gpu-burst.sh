@@ -10,7 +10,7 @@
 #
 # Environment (defaults are the GPU burst's): BURST_DEVICE=cuda BURST_BUDGET=420 (training s)
 # BURST_SAVE_EVERY=120 BURST_BATCH=128 BURST_CROP=256 BURST_MAX_STEPS= BURST_SERIAL_SIZE=2048x1365
-# BURST_BENCH_REPEAT=3 BURST_BENCH_IMAGE=resources/demo/kodim23.png BURST_PACK=.burst/pack BURST_INIT=resources/weights/msp.pt
+# BURST_BENCH_REPEAT=3 BURST_BENCH_IMAGE=codec/data/demo/kodim23.png BURST_PACK=.burst/pack BURST_INIT=codec/data/weights/msp.pt
 # BURST_ARGS= (more `msp burst` arguments, e.g. "--from-scratch --width 128 --latent 192 --lr 5e-4")
 # BURST_CHECKS=1 (0 skips the cross-device test and the timings, once they have been measured on this kind)
 set -uo pipefail
@@ -35,7 +35,7 @@ status=0
 max_steps=()
 [ -n "${BURST_MAX_STEPS:-}" ] && max_steps=(--max-steps "$BURST_MAX_STEPS")
 "$py" -m codec.cli burst --device "$device" --out "$out" --pack "${BURST_PACK:-.burst/pack}" \
-    --init-weights "${BURST_INIT:-resources/weights/msp.pt}" --budget "${BURST_BUDGET:-420}" \
+    --init-weights "${BURST_INIT:-codec/data/weights/msp.pt}" --budget "${BURST_BUDGET:-420}" \
     --save-every "${BURST_SAVE_EVERY:-120}" --batch-size "${BURST_BATCH:-128}" --crop-size "${BURST_CROP:-256}" \
     "${max_steps[@]}" ${BURST_ARGS:-} 2>&1 | tee "$out/train.log" || status=1
 [ "${BURST_CHECKS:-1}" = 0 ] && exit $status
@@ -47,6 +47,6 @@ max_steps=()
 # shipped weights so that the figures compare with the README's CPU table. Only the fast profile
 # is encoded in the table above it: LOF encodes (best: ~32 s per encode on an H200) are not what
 # this measures, and they once ran the call past its time limit.
-"$py" -m codec.cli bench --device "$device" --image "${BURST_BENCH_IMAGE:-resources/demo/kodim23.png}" --profile fast \
+"$py" -m codec.cli bench --device "$device" --image "${BURST_BENCH_IMAGE:-codec/data/demo/kodim23.png}" --profile fast \
     --serial --serial-size "${BURST_SERIAL_SIZE:-2048x1365}" --repeat "${BURST_BENCH_REPEAT:-3}" 2>&1 | tee "$out/timings.txt" || status=1
 exit $status

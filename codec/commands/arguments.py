@@ -4,8 +4,11 @@ never a traceback from deep inside the work."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-__all__ = ["positive_int", "pixel_count"]
+from codec.errors import CodecError
+
+__all__ = ["positive_int", "pixel_count", "image_folder", "KODAK_DEFAULT", "KODAK_SOURCE"]
 
 
 def positive_int(text: str) -> int:
@@ -34,3 +37,25 @@ def pixel_count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 pixel, got {text!r}")
     return value
+
+
+#: Where the evaluation set is in a development checkout (the shared data folder beside the repository).
+KODAK_DEFAULT = "../shared/data/kodak"
+KODAK_SOURCE = (
+    "the Kodak Lossless True Color Image Suite (kodim01.png .. kodim24.png, free to redistribute): "
+    "download the 24 PNGs from https://r0k.us/graphics/kodak/ into a folder and give that folder"
+)
+
+
+def image_folder(path: str | Path, option: str, default: str | None = None) -> Path:
+    """``path`` if it is a folder (of any images: the command lists what is in it), else a
+    :class:`CodecError` that says what ``option`` takes and, where its default is Kodak's place
+    in a checkout, where Kodak comes from."""
+    folder = Path(path)
+    if folder.is_dir():
+        return folder
+    message = f"{option} {path}: no such folder. {option} takes any folder of images"
+    if default is not None:
+        where = "the default is where a development checkout keeps Kodak" if str(path) == default else "for Kodak"
+        message += f"; {where}, {KODAK_SOURCE}"
+    raise CodecError(message)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
-from codec.commands.arguments import positive_int
+from codec.commands.arguments import KODAK_DEFAULT, image_folder, positive_int
+from codec.data import DEMO_IMAGE
 
 __all__ = ["register", "DEFAULT_BENCH_IMAGE"]
 
-DEFAULT_BENCH_IMAGE = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
+DEFAULT_BENCH_IMAGE = DEMO_IMAGE
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -67,15 +67,16 @@ def _bench_profiles(args: argparse.Namespace) -> int:
     from codec.eval.reference import load_reference
     from codec.eval.runner import EvalOptions, evaluate_dataset
 
+    dataset = image_folder(args.dataset, "--dataset", KODAK_DEFAULT)
     torch.set_num_threads(args.threads)
     profiles = [p for p in list_profiles() if not args.profile or p.name in args.profile]
     codecs = [MSPCodec(profile=p.name, device=args.device) for p in profiles]
     if args.lof_ablation:  # the same decoders without latent overfitting
         codecs += [MSPCodec(profile=p.name, device=args.device, lof_iterations=0) for p in profiles if p.lof_iterations]
     options = EvalOptions(qualities=tuple(args.qualities), progress=True, ms_ssim=False)
-    results = evaluate_dataset(codecs, args.dataset, limit=args.images, options=options)
+    results = evaluate_dataset(codecs, dataset, limit=args.images, options=options)
     # The VTM reference is a Kodak average: against any other dataset its BD-rate would mean nothing.
-    vtm = load_reference("vtm") if Path(args.dataset).name.lower() == "kodak" else None
+    vtm = load_reference("vtm") if dataset.name.lower() == "kodak" else None
     info = model_info()
     n_images = len(results.image_names)
     print(f"dataset {args.dataset} ({n_images} images), qualities {args.qualities}, {args.threads} threads, "
@@ -173,7 +174,8 @@ def register(subparsers) -> None:
     p.add_argument("--repeat", type=positive_int, default=3)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--profiles", action="store_true", help="RD + timing table of the profiles on --dataset")
-    p.add_argument("--dataset", default="../shared/data/kodak")
+    p.add_argument("--dataset", default=KODAK_DEFAULT,
+                   help=f"folder of images for --profiles (default {KODAK_DEFAULT}: Kodak in a development checkout)")
     p.add_argument("--images", type=int, default=None, help="first N images of the dataset")
     p.add_argument("--qualities", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0])
     p.add_argument("--out", default=None, help="also save the per-image results JSON")

@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 
 from codec.commands.arguments import positive_int
+from codec.data import WEIGHTS
 from codec.errors import CodecError
 
 __all__ = ["register"]
+
+TRAIN_DEFAULT = "../shared/data/train"  # where a development checkout has the training set
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -17,7 +20,10 @@ def _train(args: argparse.Namespace) -> int:
     from codec.training.loop import TrainConfig, train
 
     if not Path(args.data).is_dir():
-        raise CodecError(f"training data directory {args.data} does not exist")
+        raise CodecError(
+            f"training data directory {args.data} does not exist: --data takes any folder of training images "
+            f"(the default, {TRAIN_DEFAULT}, is the project's training set in a development checkout)"
+        )
     from codec.models.wavelet import wavelet_channels
 
     latent = args.latent or (wavelet_channels() if args.transform == "wavelet" else 96)
@@ -56,7 +62,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from codec.training.loop import load_checkpoint_model, read_checkpoint
-    from codec.zoo import export_weights
+    from codec.zoo import export_weights, write_checksum
 
     ckpt = Path(args.checkpoint)
     if not ckpt.exists():
@@ -69,6 +75,7 @@ def _export(args: argparse.Namespace) -> int:
         "compute": args.compute,
     }
     model_id = export_weights(model, args.out, metadata=metadata)
+    write_checksum(args.out)  # the shipped weights are checked against it at every load
     print(f"{args.out}: model id {model_id}, {Path(args.out).stat().st_size / 1e6:.2f} MB, {meta['step']} steps")
     return 0
 
@@ -138,7 +145,7 @@ def _architecture_arguments(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train the MSP codec (resumes from RUN_DIR/checkpoint.pt)")
-    p.add_argument("--data", default="../shared/data/train", help="directory of training images")
+    p.add_argument("--data", default=TRAIN_DEFAULT, help="directory of training images")
     p.add_argument("--run-dir", default="runs/main")
     p.add_argument("--steps", type=positive_int, default=10000, help="total optimiser steps of the run")
     p.add_argument("--batch-size", type=positive_int, default=16)
@@ -165,7 +172,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("burst", help="train from exported weights for a wall-clock budget (a GPU burst)")
     p.add_argument("--pack", default=".burst/pack", help="data pack built by `msp pack`")
-    p.add_argument("--init-weights", default="resources/weights/msp.pt")
+    p.add_argument("--init-weights", default=str(WEIGHTS), help="default: the shipped weights")
     p.add_argument("--out", required=True, help="folder for burst-raw.pt, burst-ema.pt and burst.json")
     p.add_argument("--budget", type=float, default=450.0, help="training seconds (wall clock)")
     p.add_argument("--save-every", type=float, default=120.0, help="export the weights every this many seconds")
@@ -192,6 +199,6 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("export", help="write a checkpoint's weights (fp16) for shipping")
     p.add_argument("checkpoint")
-    p.add_argument("--out", default="resources/weights/msp.pt")
+    p.add_argument("--out", default=str(WEIGHTS), help="default: the shipped weights (and their .sha256 checksum)")
     p.add_argument("--compute", default="", help="free text: hardware and time used, for the model card")
     p.set_defaults(func=_export)

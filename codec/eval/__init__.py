@@ -6,7 +6,7 @@ Modules (import the one you need; none imports Qt, and only MS-SSIM loads torch,
 * :mod:`codec.eval.bdrate`    Bjontegaard delta rate (PCHIP)
 * :mod:`codec.eval.curves`    one rate-distortion curve, measured or published
 * :mod:`codec.eval.results`   results in CompressAI's JSON schema, per image and dataset mean
-* :mod:`codec.eval.reference` published curves shipped in resources/reference
+* :mod:`codec.eval.reference` published curves shipped in codec/data/reference
 * :mod:`codec.eval.sweep`     choosing quality settings that span 0.1..1.5 bpp
 * :mod:`codec.eval.runner`    running codecs over a dataset
 * :mod:`codec.eval.bdtable`   BD-rate table of many curves against an anchor

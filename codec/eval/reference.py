@@ -1,6 +1,6 @@
-"""Published rate-distortion curves shipped with the app (resources/reference/).
+"""Published rate-distortion curves shipped with the codec (package data: codec/data/reference/).
 
-The files are upstream data kept byte-identical (see resources/reference/PROVENANCE.md); this
+The files are upstream data kept byte-identical (see codec/data/reference/PROVENANCE.md); this
 module knows what each one is, labels it for plots, and reads the three formats they come in:
 CompressAI results JSON, lossy-vae's ``{"bpp", "psnr"}`` and MLIC's ``{"psnr", "bpp"}``.
 """
@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from codec.data import REFERENCE_DIR
 from codec.errors import CodecError
 from codec.eval.curves import RDCurve
 
@@ -81,11 +82,11 @@ DEFAULT_REFERENCES = (
 
 
 def reference_root() -> Path:
-    """resources/reference of the source tree, or ``$MSP_REFERENCE_DIR`` when set."""
+    """The shipped reference curves (codec/data/reference), or ``$MSP_REFERENCE_DIR`` when set."""
     override = os.environ.get("MSP_REFERENCE_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "resources" / "reference"
+    return REFERENCE_DIR
 
 
 def list_references(dataset: str | None = None) -> tuple[ReferenceInfo, ...]:

@@ -1,17 +1,15 @@
 import dataclasses
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from codec.api import _model, _to_tensor, decode, encode
+from codec.data import DEMO_IMAGE
 from codec.errors import EncodeCancelled
 from codec.lof import overfit_latent, true_cost
 from codec.profiles import get_profile
-
-DEMO_IMAGE = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
 
 
 def _setup(make_image, size=(48, 64)):

@@ -1,13 +1,10 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from codec.api import decode, encode, list_profiles, read_header
+from codec.data import DEMO_IMAGE
 from codec.profiles import PROFILE_NAMES, get_profile
-
-DEMO_IMAGE = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
 
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)

@@ -1,18 +1,16 @@
 """The fixed wavelet transform: exact inverse, pywavelets' CDF 9/7, and a codec built on it."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 import pywt
 import torch
 
+from codec.data import DEMO_IMAGE as DEMO
 from codec.image_io import load_image
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.models.wavelet import WaveletAnalysis, WaveletSynthesis, _frequency_order, _lift, dwt2, idwt2, wavelet_channels
 from codec.profiles import load_profiles
-
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
 
 
 @torch.no_grad()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,10 +10,9 @@ from PIL import Image
 
 from codec.baselines import get_codec
 from codec.cli import main
+from codec.data import DEMO_IMAGE as DEMO
 from codec.errors import CodecError
 from codec.eval.sweep import plan_qualities, probe_images, probe_mosaic
-
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kodim23.png"
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Published reference RD curves (dataset averages) for the plot.
 
 Reads ``codec.eval.reference`` when available, otherwise the CompressAI-schema JSON files under
-``resources/reference/`` (bundled with the project) or, in a development checkout, the shared
+``codec/data/reference/`` (bundled with the codec) or, in a development checkout, the shared
 reference folder next to the repository.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.resources import REPO_ROOT
+from app.core.resources import REFERENCE_DIR, REPO_ROOT
 
 __all__ = ["ReferenceCurve", "load_vtm_kodak", "parse_curve", "candidate_paths"]
 
@@ -45,7 +45,7 @@ def parse_curve(payload: dict[str, Any], label: str, source: str = "") -> Refere
 
 def candidate_paths() -> tuple[Path, ...]:
     return (
-        REPO_ROOT / "resources" / "reference" / "kodak" / "vtm.json",
+        REFERENCE_DIR / "kodak" / "vtm.json",
         REPO_ROOT.parent / "shared" / "reference" / "kodak" / "vtm.json",
     )
 
