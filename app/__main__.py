@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
+    from app.qt_libraries import check_qt_libraries
+
+    problem = check_qt_libraries()  # before Qt starts: Qt's own message for a missing library is a generic abort
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
