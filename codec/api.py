@@ -64,6 +64,9 @@ def _model(device: torch.device) -> tuple[MSPCodecModel, LoadedModel]:
         if model is None:
             model = loaded.model if device.type == "cpu" else copy.deepcopy(loaded.model).to(device)
             model.eval()
+            # Inference only: LOF optimises the latent, never the weights, so a model shared by
+            # concurrent encodes has no gradient state for any of them to switch.
+            model.requires_grad_(False)
             model.integer_backbone()
             _device_models[key] = model
     return model, loaded
@@ -83,7 +86,7 @@ def model_info() -> ModelInfo:
 def list_profiles() -> list[ProfileInfo]:
     channels = default_model().model.config.latent_channels
     return [
-        ProfileInfo(p.name, p.description, p.steps(channels), p.lof_iterations, p.greedy)
+        ProfileInfo(p.name, p.description, p.steps(channels), p.lof_iterations, p.lof_step_search, p.lof_snap_symbols)
         for p in load_profiles().values()
     ]
 

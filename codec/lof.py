@@ -8,12 +8,17 @@ unroll rounds each element relative to its predicted mean, straight-through, exa
 coder does: on Kodak the noisy rate overestimates the real bits by about 40 %, the rounded
 one is within 2 %). Because no proxy is the real thing, the search decides on the *true*
 cost: at checkpoints the iterate is really quantised and entropy-coded (integer MSP model,
-real bits) and really reconstructed, and the best iterate wins; with ``greedy`` the step
-size is searched too (a second run at half the step size from the best iterate, kept only if
-it lowers the true cost), then a discrete refinement tries snapping symbols that sit just
-above a quantisation boundary to the next smaller magnitude (less rate, little distortion),
-in rounds of decreasing aggressiveness, each kept only if the real bits and real
-reconstruction say the cost went down. The decoder never knows LOF happened.
+real bits) and really reconstructed, and the best iterate wins. Two further searches are
+profile switches: ``lof_step_search`` searches the step size too (a second run at half the
+step size from the best iterate, kept only if it lowers the true cost); ``lof_snap_symbols``
+is a discrete refinement that tries snapping symbols that sit just above a quantisation
+boundary to the next smaller magnitude (less rate, little distortion), in rounds of decreasing
+aggressiveness, each kept only if the real bits and real reconstruction say the cost went
+down. The decoder never knows LOF happened.
+
+The model is never changed: LOF needs gradients for the latent only, so parameters that require
+gradients are switched off for the search and switched back after it (the API's inference models
+have none to switch, so concurrent encodes on one shared model do not touch its state).
 """
 
 from __future__ import annotations
@@ -87,42 +92,66 @@ def true_cost(
     return TrueCost(bits=bits, mse=mse, cost=bits / (height * width) + lam * mse)
 
 
-def _run(
-    model: MSPCodecModel,
-    x: torch.Tensor,
-    y_start: torch.Tensor,
-    quality: float,
-    profile: Profile,
-    height: int,
-    width: int,
-    iterations: int,
-    learning_rate: float,
-    final_learning_rate: float | None,
-    checkpoints: set[int],
-    progress: Callable[[Progress], None],
-    cancel: Callable[[], bool] | None,
-    it_offset: int,
-    total: int,
-    trajectory: list,
-) -> list[tuple[TrueCost, torch.Tensor]]:
-    _, inv_gain, lam = model.rate_point(quality)
+@dataclass(frozen=True)
+class _Target:
+    """What LOF fits and how it is judged, fixed for the whole search."""
+
+    model: MSPCodecModel
+    x: torch.Tensor
+    quality: float
+    profile: Profile
+    height: int
+    width: int
+
+    def true_cost(self, y: torch.Tensor) -> TrueCost:
+        return true_cost(self.model, self.x, y, self.quality, self.profile, self.height, self.width)
+
+
+@dataclass(frozen=True)
+class _RunSettings:
+    """One Adam run: its length and step size (cosine-decayed to ``final_learning_rate`` when
+    set), the iterations at which its true cost is judged, and where its iterations count from."""
+
+    iterations: int
+    learning_rate: float
+    final_learning_rate: float | None
+    checkpoints: frozenset[int]
+    first_iteration: int = 0
+
+
+@dataclass
+class _Reporter:
+    """Progress of the whole search (all runs together), cancellation, and the trajectory."""
+
+    progress: Callable[[Progress], None]
+    cancel: Callable[[], bool] | None
+    total: int
+    trajectory: list[tuple[int, float, float]]
+
+    def check(self, what: str) -> None:
+        if self.cancel is not None and self.cancel():
+            raise EncodeCancelled(f"encode cancelled during {what}")
+
+
+def _run(target: _Target, y_start: torch.Tensor, run: _RunSettings, reporter: _Reporter) -> list[tuple[TrueCost, torch.Tensor]]:
+    model, profile, height, width = target.model, target.profile, target.height, target.width
+    _, inv_gain, lam = model.rate_point(target.quality)
     inv = inv_gain.detach().view(1, -1, 1, 1)
     a = profile.schedule.alignment
     _, _, hv, wv = y_start.shape
     pad = (0, -(-wv // a) * a - wv, 0, -(-hv // a) * a - hv)
-    target = x[..., :height, :width]
+    image = target.x[..., :height, :width]
     y = y_start.detach().clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([y], lr=learning_rate)
+    optimizer = torch.optim.Adam([y], lr=run.learning_rate)
     decay = (
         None
-        if final_learning_rate is None
-        else torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=iterations, eta_min=final_learning_rate)
+        if run.final_learning_rate is None
+        else torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=run.iterations, eta_min=run.final_learning_rate)
     )
     found = []
     gen = torch.Generator(device=y.device).manual_seed(1234)
-    for it in range(1, iterations + 1):
-        if cancel is not None and cancel():
-            raise EncodeCancelled("encode cancelled during latent overfitting")
+    for it in range(1, run.iterations + 1):
+        reporter.check("latent overfitting")
         with torch.enable_grad():
             if profile.lof_proxy == "rounding":
                 rate = msp_rate(model.backbone, model.factorized.likelihood, F.pad(y, pad), profile.schedule, quantized=True)
@@ -136,24 +165,25 @@ def _run(
             optimizer.zero_grad(set_to_none=True)
             if max(height, width) <= LOF_TILE_PIXELS:
                 x_hat = model.g_s(y_hat * inv)[..., :height, :width]
-                mse = F.mse_loss(x_hat, target)
+                mse = F.mse_loss(x_hat, image)
                 (bpp + lam * 255.0**2 * mse).backward()
             else:  # the synthesis' backward pass tile by tile: memory bounded by the tile, not the image
                 sse, grad_y_hat = tiled_squared_error_gradient(
-                    lambda t: model.g_s(t * inv), y_hat, target, DOWNSAMPLING,
+                    lambda t: model.g_s(t * inv), y_hat, image, DOWNSAMPLING,
                     LOF_TILE_PIXELS // DOWNSAMPLING, TILE_MARGIN_PIXELS // DOWNSAMPLING,
                 )
-                mse = torch.tensor(sse / target.numel())
-                torch.autograd.backward((bpp, y_hat), (torch.ones_like(bpp), grad_y_hat * (lam * 255.0**2 / target.numel())))
+                mse = torch.tensor(sse / image.numel())
+                torch.autograd.backward((bpp, y_hat), (torch.ones_like(bpp), grad_y_hat * (lam * 255.0**2 / image.numel())))
             optimizer.step()
             if decay is not None:
                 decay.step()
         psnr = 10 * math.log10(1.0 / max(float(mse.detach()), 1e-12))
-        trajectory.append((it + it_offset, float(bpp.detach()), psnr))
-        progress(Progress("lof", it + it_offset, total, estimated_bpp=float(bpp.detach()), psnr=psnr))
-        if it in checkpoints:
+        iteration = it + run.first_iteration
+        reporter.trajectory.append((iteration, float(bpp.detach()), psnr))
+        reporter.progress(Progress("lof", iteration, reporter.total, estimated_bpp=float(bpp.detach()), psnr=psnr))
+        if it in run.checkpoints:
             yd = y.detach().clone()
-            found.append((true_cost(model, x, yd, quality, profile, height, width), yd))
+            found.append((target.true_cost(yd), yd))
     return found
 
 
@@ -165,36 +195,26 @@ SNAP_THRESHOLDS = (0.2, 0.1, 0.05)
 
 
 def _snap_symbols(
-    model: MSPCodecModel,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    cost: TrueCost,
-    quality: float,
-    profile: Profile,
-    height: int,
-    width: int,
-    report: Callable[[Progress], None],
-    cancel: Callable[[], bool] | None,
+    target: _Target, y: torch.Tensor, cost: TrueCost, reporter: _Reporter
 ) -> tuple[TrueCost, torch.Tensor]:
-    """Greedy discrete refinement on the true RD cost (see the module docstring)."""
-    code = model.compress_latent(y, profile.schedule, with_means=True)
+    """Discrete refinement on the true RD cost (``lof_snap_symbols``, see the module docstring)."""
+    code = target.model.compress_latent(y, target.profile.schedule, with_means=True)
     assert code.means is not None  # with_means
     means = code.means.to(y.device, torch.float64)
     residual = y.double() - means
     symbol = torch.round(residual)
     slack = residual.abs() - (symbol.abs() - 0.5)  # distance above the lower decision boundary
-    target = (means + torch.sign(residual) * (symbol.abs() - 0.52)).float()
+    snapped = (means + torch.sign(residual) * (symbol.abs() - 0.52)).float()
     best_cost, best_y = cost, y
     for i, threshold in enumerate(SNAP_THRESHOLDS, start=1):
-        if cancel is not None and cancel():
-            raise EncodeCancelled("encode cancelled during the greedy search")
+        reporter.check("the greedy search")
         candidates = (symbol != 0) & (slack < threshold)
         if candidates.any():
-            trial = torch.where(candidates, target, best_y)
-            trial_cost = true_cost(model, x, trial, quality, profile, height, width)
+            trial = torch.where(candidates, snapped, best_y)
+            trial_cost = target.true_cost(trial)
             if trial_cost.cost < best_cost.cost:
                 best_cost, best_y = trial_cost, trial
-        report(Progress("greedy", i, len(SNAP_THRESHOLDS)))
+        reporter.progress(Progress("greedy", i, len(SNAP_THRESHOLDS)))
     return best_cost, best_y
 
 
@@ -214,34 +234,34 @@ def overfit_latent(
     Cancellation raises :class:`EncodeCancelled` within one iteration (no partial result:
     the caller simply has no bitstream). Deterministic: fixed noise seed.
     """
-    report = progress or (lambda _p: None)
     n = profile.lof_iterations
-    for p in model.parameters():
+    every = profile.lof_checkpoint_every
+    checkpoints = (set(range(every, n + 1, every)) | {n}) if every > 0 else ({n // 2, n} - {0})
+    total = n + (n // 2 if profile.lof_step_search else 0)
+    target = _Target(model, x, quality, profile, height, width)
+    reporter = _Reporter(progress or (lambda _p: None), cancel, total, [])
+    frozen = [p for p in model.parameters() if p.requires_grad]  # restored as found, whatever happens
+    for p in frozen:
         p.requires_grad_(False)
     try:
-        every = profile.lof_checkpoint_every
-        checkpoints = (set(range(every, n + 1, every)) | {n}) if every > 0 else ({n // 2, n} - {0})
-        total = n + (n // 2 if profile.greedy else 0)
-        initial = true_cost(model, x, y0, quality, profile, height, width)
+        initial = target.true_cost(y0)
         candidates = [(initial, y0)]
-        trajectory: list[tuple[int, float, float]] = []
         candidates += _run(
-            model, x, y0, quality, profile, height, width, n, profile.lof_learning_rate, profile.lof_final_learning_rate,
-            checkpoints, report, cancel, 0, total, trajectory,
+            target, y0, _RunSettings(n, profile.lof_learning_rate, profile.lof_final_learning_rate, frozenset(checkpoints)),
+            reporter,
         )
         best_cost, best_y = min(candidates, key=lambda cy: cy[0].cost)
-        if profile.greedy and best_y is not y0:
+        if profile.lof_step_search and best_y is not y0:
             # Step-size search: refine the best iterate with half the step; keep it only if better.
             m = n // 2
-            refine = _run(
-                model, x, best_y, quality, profile, height, width, m, profile.lof_learning_rate / 2,
-                _halved(profile.lof_final_learning_rate), {max(1, m // 2), m}, report, cancel, n, total, trajectory,
+            half = _RunSettings(
+                m, profile.lof_learning_rate / 2, _halved(profile.lof_final_learning_rate), frozenset({max(1, m // 2), m}), n
             )
-            best_cost, best_y = min([(best_cost, best_y), *refine], key=lambda cy: cy[0].cost)
-        if profile.greedy:
-            best_cost, best_y = _snap_symbols(model, x, best_y, best_cost, quality, profile, height, width, report, cancel)
-        iterations = len(trajectory)
+            best_cost, best_y = min([(best_cost, best_y), *_run(target, best_y, half, reporter)], key=lambda cy: cy[0].cost)
+        if profile.lof_snap_symbols:
+            best_cost, best_y = _snap_symbols(target, best_y, best_cost, reporter)
     finally:
-        for p in model.parameters():
+        for p in frozen:
             p.requires_grad_(True)
-    return LOFResult(latent=best_y, iterations=iterations, initial=initial, final=best_cost, trajectory=tuple(trajectory))
+    trajectory = tuple(reporter.trajectory)
+    return LOFResult(latent=best_y, iterations=len(trajectory), initial=initial, final=best_cost, trajectory=trajectory)

@@ -6,6 +6,7 @@ latent-overfitting effort. Adding a profile means adding a table entry, never a 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tomllib
 from dataclasses import dataclass
@@ -27,7 +28,12 @@ class Profile:
     schedule: MSPSchedule
     lof_iterations: int
     lof_learning_rate: float
-    greedy: bool
+    lof_step_search: bool = False
+    """After the run, a second one from its best iterate at half the step size (and half the final
+    step), kept only if its true cost is lower: ``lof_iterations // 2`` more iterations."""
+    lof_snap_symbols: bool = False
+    """Then snap symbols just above a quantisation boundary to the next smaller magnitude, in
+    rounds kept only if the true cost goes down (three more real encodes)."""
     lof_checkpoint_every: int = 0
     """Judge the true cost every this many iterations (0: halfway and at the end only). Frequent
     checkpoints make a long run never end worse than a shorter one on the same decoder."""
@@ -55,6 +61,10 @@ def parse_profiles(text: str) -> dict[str, Profile]:
     table = tomllib.loads(text)
     profiles = {}
     for name, entry in table.items():
+        unknown = sorted(set(entry) - _KEYS)
+        if unknown:
+            hint = " (greedy is now lof_step_search and lof_snap_symbols)" if "greedy" in unknown else ""
+            raise ProfileError(f"profile {name!r}: unknown setting(s) {', '.join(unknown)}{hint}")
         profiles[name] = Profile(
             name=name,
             description=entry["description"],
@@ -65,7 +75,8 @@ def parse_profiles(text: str) -> dict[str, Profile]:
             ),
             lof_iterations=int(entry.get("lof_iterations", 0)),
             lof_learning_rate=float(entry.get("lof_learning_rate", 0.02)),
-            greedy=bool(entry.get("greedy", False)),
+            lof_step_search=bool(entry.get("lof_step_search", False)),
+            lof_snap_symbols=bool(entry.get("lof_snap_symbols", False)),
             lof_checkpoint_every=int(entry.get("lof_checkpoint_every", 0)),
             lof_proxy=_choice(name, "lof_proxy", str(entry.get("lof_proxy", "noise")), LOF_PROXIES),
             lof_final_learning_rate=(
@@ -73,6 +84,12 @@ def parse_profiles(text: str) -> dict[str, Profile]:
             ),
         )
     return profiles
+
+
+# A table entry holds the profile's fields, with its schedule's fields in place of ``schedule``.
+_KEYS = ({f.name for f in dataclasses.fields(Profile)} - {"name", "schedule"}) | {
+    f.name for f in dataclasses.fields(MSPSchedule)
+}
 
 
 def _choice(profile: str, key: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -101,7 +101,13 @@ class ProfileInfo:
     description: str
     steps: int
     lof_iterations: int
-    greedy: bool
+    lof_step_search: bool
+    lof_snap_symbols: bool
+
+    @property
+    def greedy(self) -> bool:
+        """Whether the encoder searches beyond its LOF run (step size or symbol snapping)."""
+        return self.lof_step_search or self.lof_snap_symbols
 
 
 @dataclass(frozen=True)

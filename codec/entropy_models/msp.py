@@ -171,11 +171,6 @@ def _param_rows(channels: torch.Tensor, latent_channels: int) -> torch.Tensor:
     return torch.cat([channels, channels + 4 * latent_channels])
 
 
-def _step_channels(channels: int, p: int, c0: int, c1: int) -> list[int]:
-    """Space-to-depth channel indices (``c * 4 + p``) of channels c0..c1 at sub-position p."""
-    return [c * 4 + p for c in range(c0, c1)]
-
-
 def _column_parity(parity: str, hc: int, wc: int, device: torch.device) -> torch.Tensor:
     cols = torch.arange(wc, device=device).view(1, 1, 1, wc).expand(1, 1, hc, wc)
     if parity == "all":
@@ -183,8 +178,13 @@ def _column_parity(parity: str, hc: int, wc: int, device: torch.device) -> torch
     return (cols % 2 == 0) if parity == "even" else (cols % 2 == 1)
 
 
-def _mask_rows(channels: int, p: int, c0: int, c1: int) -> list[int]:
-    return [k * 4 + p for k in range(c0 // MASK_CHUNK, (c1 + MASK_CHUNK - 1) // MASK_CHUNK)]
+def _scale_context(
+    ctx: torch.Tensor | None, batch: int, features: int, hc: int, wc: int, like: torch.Tensor
+) -> torch.Tensor:
+    """The context a scale starts from: zeros at the coarsest, else the coarser scale's, upsampled."""
+    if ctx is None:
+        return like.new_zeros(batch, features, hc, wc)
+    return F.interpolate(ctx, scale_factor=2.0, mode="nearest")
 
 
 def decimate(y: torch.Tensor, scales: int) -> list[torch.Tensor]:
@@ -245,8 +245,7 @@ def msp_rate(
     coarsest_bits = -torch.log2(coarsest_likelihood(known)).flatten(1).sum(1)
     bits = y.new_zeros(b)
     ctx = None
-    groups = schedule.channel_groups(c)
-    for s in range(schedule.scales - 1, -1, -1):
+    for s, steps in schedule.walk(c):
         target = F.pixel_unshuffle(scales[s], 2)  # (B, 4C, Hc, Wc)
         coarse = known if quantized else scales[s + 1]
         hc, wc = coarse.shape[-2:]
@@ -256,28 +255,27 @@ def msp_rate(
         decoded_values = decoded.repeat_interleave(4, dim=1) if decoded is not None else None
         mask = y.new_zeros(b, backbone.mask_channels, hc, wc)
         mask[:, KNOWN_SUBPOSITION::4] = 1.0
-        ctx = y.new_zeros(b, backbone.features, hc, wc) if ctx is None else F.interpolate(ctx, scale_factor=2.0, mode="nearest")
-        for p, parity in schedule.spatial_steps:
-            spatial = _column_parity(parity, hc, wc, y.device).to(y.dtype)
-            for c0, c1 in groups:
-                chans = torch.tensor(_step_channels(c, p, c0, c1), device=y.device)
-                ctx, mean, log_scale = backbone(values, mask, ctx, chans)
-                step_target = target[:, chans]
-                if quantized:
-                    step_target = mean + straight_through_round(step_target - mean)
-                lik = discretized_gaussian_likelihood(step_target, mean, torch.exp(log_scale))
-                bits = bits + (-torch.log2(lik) * spatial).flatten(1).sum(1)
-                sel = y.new_zeros(1, 4 * c, 1, 1)
-                sel[:, chans] = 1.0
-                sel = sel * spatial
-                step_values = target.index_copy(1, chans, step_target) if quantized else target
-                values = values * (1 - sel) + step_values * sel
-                if clean_target is not None and decoded_values is not None:
-                    step_decoded = mean + straight_through_round(clean_target[:, chans] - mean)
-                    decoded_values = decoded_values * (1 - sel) + clean_target.index_copy(1, chans, step_decoded) * sel
-                msel = y.new_zeros(1, backbone.mask_channels, 1, 1)
-                msel[:, _mask_rows(c, p, c0, c1)] = 1.0
-                mask = torch.maximum(mask, msel * spatial)
+        ctx = _scale_context(ctx, b, backbone.features, hc, wc, y)
+        for step in steps:
+            spatial = _column_parity(step.parity, hc, wc, y.device).to(y.dtype)
+            chans = torch.tensor(step.channels, device=y.device)
+            ctx, mean, log_scale = backbone(values, mask, ctx, chans)
+            step_target = target[:, chans]
+            if quantized:
+                step_target = mean + straight_through_round(step_target - mean)
+            lik = discretized_gaussian_likelihood(step_target, mean, torch.exp(log_scale))
+            bits = bits + (-torch.log2(lik) * spatial).flatten(1).sum(1)
+            sel = y.new_zeros(1, 4 * c, 1, 1)
+            sel[:, chans] = 1.0
+            sel = sel * spatial
+            step_values = target.index_copy(1, chans, step_target) if quantized else target
+            values = values * (1 - sel) + step_values * sel
+            if clean_target is not None and decoded_values is not None:
+                step_decoded = mean + straight_through_round(clean_target[:, chans] - mean)
+                decoded_values = decoded_values * (1 - sel) + clean_target.index_copy(1, chans, step_decoded) * sel
+            msel = y.new_zeros(1, backbone.mask_channels, 1, 1)
+            msel[:, list(step.mask_rows)] = 1.0
+            mask = torch.maximum(mask, msel * spatial)
         if quantized:
             known = F.pixel_shuffle(values, 2)
         if decoded_values is not None:
@@ -342,9 +340,7 @@ def run_progressive(
     current = coarsest.to(device=device, dtype=torch.float64)
     current_means = torch.zeros_like(current)
     ctx = None
-    groups = schedule.channel_groups(c)
-    step = 0
-    for s in range(schedule.scales - 1, -1, -1):
+    for s, steps in schedule.walk(c):
         stride = 2**s
         hs, ws = h // stride, w // stride
         hc, wc = hs // 2, ws // 2
@@ -361,33 +357,28 @@ def run_progressive(
         mask[:, KNOWN_SUBPOSITION::4] = ACT_SCALE
         invalid = ~valid_s2d  # (1, 4, Hc, Wc)
         mask = torch.where(invalid.repeat(1, c // MASK_CHUNK, 1, 1), torch.full_like(mask, ACT_SCALE), mask)
-        ctx = (
-            torch.zeros(1, feats, hc, wc, dtype=torch.float64, device=device)
-            if ctx is None
-            else F.interpolate(ctx, scale_factor=2.0, mode="nearest")
-        )
-        for p, parity in schedule.spatial_steps:
-            spatial = _column_parity(parity, hc, wc, device) & valid_s2d[:, p : p + 1]
-            for c0, c1 in groups:
-                chans = torch.tensor(_step_channels(c, p, c0, c1), device=device)
-                ctx, mean_int, log_scale_int = backbone.forward_banded(values, mask, ctx, chans)
-                sel_sp = spatial[0, 0].nonzero(as_tuple=True)  # (rows, cols)
-                local = torch.arange(len(chans), device=device).view(-1, 1).expand(-1, sel_sp[0].numel()).reshape(-1)
-                r_idx = sel_sp[0].repeat(len(chans))
-                c_idx = sel_sp[1].repeat(len(chans))
-                index = (torch.zeros_like(local), chans[local], r_idx, c_idx)
-                step_index = (index[0], local, r_idx, c_idx)
-                means = (mean_int[step_index] / ACT_SCALE).cpu().numpy()
-                scale_idx = log_scale_to_index(log_scale_int[step_index] / ACT_SCALE).cpu().numpy()
-                y_hat = code_step(StepRequest(scale=s, means=means, scale_indices=scale_idx, index=index))
-                values[index] = y_hat.to(device=device, dtype=torch.float64)
-                if means_s2d is not None:
-                    means_s2d[index] = mean_int[step_index] / ACT_SCALE
-                mrows = _mask_rows(c, p, c0, c1)
-                mask[:, mrows] = torch.where(spatial.expand(1, len(mrows), hc, wc), ACT_SCALE, mask[:, mrows])
-                step += 1
-                if on_step is not None:
-                    on_step(step)
+        ctx = _scale_context(ctx, 1, feats, hc, wc, mask)
+        for step in steps:
+            p = step.subposition
+            spatial = _column_parity(step.parity, hc, wc, device) & valid_s2d[:, p : p + 1]
+            chans = torch.tensor(step.channels, device=device)
+            ctx, mean_int, log_scale_int = backbone.forward_banded(values, mask, ctx, chans)
+            sel_sp = spatial[0, 0].nonzero(as_tuple=True)  # (rows, cols)
+            local = torch.arange(len(chans), device=device).view(-1, 1).expand(-1, sel_sp[0].numel()).reshape(-1)
+            r_idx = sel_sp[0].repeat(len(chans))
+            c_idx = sel_sp[1].repeat(len(chans))
+            index = (torch.zeros_like(local), chans[local], r_idx, c_idx)
+            step_index = (index[0], local, r_idx, c_idx)
+            means = (mean_int[step_index] / ACT_SCALE).cpu().numpy()
+            scale_idx = log_scale_to_index(log_scale_int[step_index] / ACT_SCALE).cpu().numpy()
+            y_hat = code_step(StepRequest(scale=s, means=means, scale_indices=scale_idx, index=index))
+            values[index] = y_hat.to(device=device, dtype=torch.float64)
+            if means_s2d is not None:
+                means_s2d[index] = mean_int[step_index] / ACT_SCALE
+            mrows = list(step.mask_rows)
+            mask[:, mrows] = torch.where(spatial.expand(1, len(mrows), hc, wc), ACT_SCALE, mask[:, mrows])
+            if on_step is not None:
+                on_step(step.number)
         current = F.pixel_shuffle(values, 2)
         if means_s2d is not None:
             current_means = F.pixel_shuffle(means_s2d, 2)

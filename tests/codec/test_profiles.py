@@ -36,5 +36,13 @@ def test_shipped_profiles_grow_in_effort():
     steps = [p.steps(96) for p in (fast, balanced, best)]
     assert steps == sorted(steps) and len(set(steps)) == 3
     assert fast.lof_iterations == 0 < balanced.lof_iterations < best.lof_iterations
-    assert best.greedy and not fast.greedy
+    assert best.lof_step_search and best.lof_snap_symbols
+    assert not (fast.lof_step_search or fast.lof_snap_symbols or balanced.lof_step_search or balanced.lof_snap_symbols)
     assert {p.lof_proxy for p in load_profiles().values()} <= set(LOF_PROXIES)
+
+
+def test_the_searches_beyond_lof_are_explicit_settings():
+    profile = parse_profiles(ENTRY + "lof_step_search = true\n")["custom"]
+    assert profile.lof_step_search and not profile.lof_snap_symbols
+    with pytest.raises(ProfileError, match=r"custom.*greedy.*lof_step_search and lof_snap_symbols"):
+        parse_profiles(ENTRY + "greedy = true\n")  # the old switch of both is refused, not ignored

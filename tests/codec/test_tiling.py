@@ -75,7 +75,7 @@ def test_lof_on_tiles_finds_the_latent_of_untiled_lof(make_image, monkeypatch):
     model, _ = _model(torch.device("cpu"))
     x = _to_tensor(image, torch.device("cpu"))
     y0 = model.analyse(x, 0.5)
-    profile = dataclasses.replace(get_profile("balanced"), lof_iterations=4, greedy=False)
+    profile = dataclasses.replace(get_profile("balanced"), lof_iterations=4, lof_step_search=False, lof_snap_symbols=False)
     untiled = lof.overfit_latent(model, x, y0, 0.5, profile, 72, 120)
     monkeypatch.setattr(lof, "LOF_TILE_PIXELS", 48)  # 6 latent rows per tile: several tiles each way
     tiled = lof.overfit_latent(model, x, y0, 0.5, profile, 72, 120)
