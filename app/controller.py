@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.backends.msp import MspInfo
 from app.core.batch import BatchQueue
 from app.core.bitrate_matcher import BitrateMatcher
-from app.core.codecs import SideSettings, is_msp, msp_key
+from app.core.codecs import SideSettings, has_devices, on_model_thread
 from app.core.image_io import LoadedImage
 from app.core.rd_store import RDStore
 from app.core.results import EncodeOutcome
@@ -210,11 +210,11 @@ class StudioController(QObject):
         if not info.available:
             self.message.emit("warning", f"{info.reason}. MSP sides show {FALLBACK_CODEC.upper()} instead.")
             for side in self.state.sides.values():
-                if is_msp(side.settings.codec):
+                if on_model_thread(side.settings.codec):
                     self.set_side_settings(side.name, side.settings.with_(codec=FALLBACK_CODEC), user=False)
             return
         for side in self.state.sides.values():
-            if is_msp(side.settings.codec) and side.settings.device not in info.devices:
+            if has_devices(side.settings.codec) and side.settings.device not in info.devices:
                 self.set_side_settings(side.name, side.settings.with_(device="cpu"), user=False)
         self.sweep.add_msp(info)
 
@@ -226,4 +226,4 @@ class StudioController(QObject):
         self.files.shutdown()
 
     def default_msp_settings(self, quality: float = 0.5) -> SideSettings:
-        return SideSettings(msp_key(self.service.msp_info.default_profile), quality, "cpu")
+        return SideSettings(self.service.msp_info.default_codec, quality, "cpu")

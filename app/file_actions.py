@@ -17,7 +17,6 @@ from PySide6.QtCore import QObject, Signal
 from codec.image_io import IMAGE_SUFFIXES
 
 from app.core.batch import BatchQueue, images_in_folder
-from app.core.codecs import is_msp
 from app.core.image_io import ImageLoadError, LoadedImage, image_from_array
 from app.core.results import EncodeOutcome
 from app.core.side_jobs import SideJobs
@@ -100,8 +99,7 @@ class FileActions(QObject):
     def _on_bytes_read(self, generation: int, path: str, data: bytes) -> None:
         if generation != self._load_generation:
             return
-        b = self.state.b.settings
-        device = b.device if is_msp(b.codec) else "cpu"
+        device = self.state.b.settings.device  # the CPU unless B's codec has a choice of devices
         self._bitstream_jobs.add(self.service.open_bitstream(data, device, self.state.image, Path(path).name))
 
     def _on_bitstream_opened(self, job_id: int, outcome: EncodeOutcome, pixels: np.ndarray) -> None:

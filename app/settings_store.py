@@ -11,7 +11,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from app.core.codecs import SideSettings, spec_for
+from codec.errors import CodecError
+
+from app.core.codecs import SideSettings, codec_entry
 from app.core.state import SideName
 from app.core.view_state import ViewMode
 
@@ -49,12 +51,12 @@ class AppSettings:
     def side(self, name: SideName, default: SideSettings) -> SideSettings:
         prefix = f"sides/{name.value}/"
         try:
-            codec = str(self.q.value(prefix + "codec", default.codec))
-            spec_for(codec)
             quality = _as_float(self.q.value(prefix + "quality", default.quality))
             device = str(self.q.value(prefix + "device", default.device))
-            return SideSettings(codec, quality, device)
-        except (KeyError, TypeError, ValueError):
+            settings = SideSettings(str(self.q.value(prefix + "codec", default.codec)), quality, device)  # old keys map
+            codec_entry(settings.codec)  # a codec no longer in the catalogue: the default instead
+            return settings
+        except (CodecError, TypeError, ValueError):
             return default
 
     def set_side(self, name: SideName, settings: SideSettings) -> None:

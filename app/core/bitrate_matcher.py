@@ -10,7 +10,7 @@ submitted again. Plain Python: the controller feeds it the service's job events.
 from __future__ import annotations
 
 from app.core.bitrate_search import BitrateSearch
-from app.core.codecs import SideSettings
+from app.core.codecs import SideSettings, title_of
 from app.core.events import Event
 from app.core.jobs import JobRunner, Priority
 from app.core.results import EncodeOutcome
@@ -47,7 +47,7 @@ class BitrateMatcher:
             return
         self._search = BitrateSearch(reference.bpp)
         self._side = target
-        self.status.emit(f"Matching {side.settings.spec.label} to {reference.bpp:.3f} bpp …")
+        self.status.emit(f"Matching {title_of(side.settings.codec)} to {reference.bpp:.3f} bpp …")
         self._next_probe()
 
     def cancel(self) -> None:
@@ -87,7 +87,7 @@ class BitrateMatcher:
             if best is not None:
                 side = self.state.side(self._side)
                 side.set_settings(side.settings.with_(quality=best[0]))
-                self.status.emit(f"{side.settings.spec.label} matched at q={best[0]:.3f} ({best[1]:.3f} bpp)")
+                self.status.emit(f"{title_of(side.settings.codec)} matched at q={best[0]:.3f} ({best[1]:.3f} bpp)")
             return
         self._settings = self.state.side(self._side).settings.with_(quality=quality)
         self._job = self.runner.submit(image, self._settings, Priority.MATCH)

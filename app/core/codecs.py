@@ -1,92 +1,71 @@
-"""The codec catalogue the app offers, and the frozen settings of one side.
+"""The codecs a side can show, and the frozen settings of one side.
 
-Keys are stable strings (saved in QSettings, used in cache keys): ``original``, ``msp:<profile>``
-and the classic codec names. What is actually installed is discovered at run time by the
-backends; the catalogue only says what exists and how to label it.
+The codecs are the catalogue of :mod:`codec.baselines` (its keys, titles, extensions, colours and
+capabilities); the app adds only ``original``, the uncompressed reference. Keys are stable strings
+(saved in QSettings, used in cache keys); older spellings in saved settings (``msp:balanced``)
+are read through the catalogue's :func:`~codec.baselines.canonical_key`. What is installed is
+discovered at run time; the catalogue only says what exists and what each codec can do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+
+from codec.baselines import CatalogueEntry, canonical_key, catalogue, catalogue_entry
+from codec.errors import CodecError
 
 __all__ = [
-    "CodecSpec", "SideSettings", "CATALOGUE", "MSP_PREFIX", "ORIGINAL", "CLASSIC_KEYS",
-    "DEFAULT_MSP_PROFILES", "spec_for", "msp_key", "profile_of", "is_msp", "is_classic",
-    "normalize_quality", "QUALITY_DECIMALS",
+    "SideSettings", "ORIGINAL", "ORIGINAL_TITLE", "codec_entry", "title_of", "extension_of", "on_model_thread",
+    "has_devices", "reports_progress", "menu_codecs", "pool_codecs", "normalize_quality", "QUALITY_DECIMALS",
 ]
 
-Family = Literal["original", "msp", "classic"]
-Kind = Literal["none", "learned", "hybrid"]
-
-MSP_PREFIX = "msp:"
 ORIGINAL = "original"
+ORIGINAL_TITLE = "Original"
 QUALITY_DECIMALS = 3
-DEFAULT_MSP_PROFILES = ("fast", "balanced", "best")
 
 
-@dataclass(frozen=True)
-class CodecSpec:
-    """How one entry of the codec menus is named, grouped and saved."""
-
-    key: str
-    label: str
-    family: Family
-    kind: Kind
-    extension: str
-    """File extension used when saving this codec's bitstream."""
-    description: str = ""
+def codec_entry(key: str) -> CatalogueEntry | None:
+    """The catalogue entry of ``key``; None for the original; a CodecError for an unknown key."""
+    return None if key == ORIGINAL else catalogue_entry(key)
 
 
-_CLASSIC = (
-    CodecSpec("jpeg", "JPEG", "classic", "hybrid", ".jpg", "Pillow / libjpeg, 4:2:0"),
-    CodecSpec("webp", "WebP", "classic", "hybrid", ".webp", "Pillow / libwebp"),
-    CodecSpec("avif", "AVIF", "classic", "hybrid", ".avif", "Pillow / libavif (AV1 intra)"),
-    CodecSpec("jpeg2000", "JPEG 2000", "classic", "hybrid", ".jp2", "Pillow / OpenJPEG, colour transform on"),
-    CodecSpec("jxl", "JPEG XL", "classic", "hybrid", ".jxl", "libjxl"),
-    CodecSpec("hevc", "HEVC", "classic", "hybrid", ".265", "x265 intra via FFmpeg"),
-    CodecSpec("vvc", "VVC", "classic", "hybrid", ".266", "VVenC intra via FFmpeg (4:2:0)"),
-)
-CLASSIC_KEYS = tuple(spec.key for spec in _CLASSIC)
+def title_of(key: str) -> str:
+    entry = codec_entry(key)
+    return ORIGINAL_TITLE if entry is None else entry.title
 
 
-def msp_key(profile: str) -> str:
-    return f"{MSP_PREFIX}{profile}"
+def extension_of(key: str) -> str:
+    """The extension of the files a side of this codec saves (the original: PNG)."""
+    entry = codec_entry(key)
+    return ".png" if entry is None else entry.extension
 
 
-def _msp_spec(profile: str, description: str = "") -> CodecSpec:
-    return CodecSpec(msp_key(profile), f"MSP {profile}", "msp", "learned", ".msp", description)
+def on_model_thread(key: str) -> bool:
+    """Jobs of this codec run on the long-lived model thread, one at a time (else on the pool)."""
+    entry = codec_entry(key)
+    return entry is not None and entry.capabilities.model_thread
 
 
-CATALOGUE: tuple[CodecSpec, ...] = (
-    CodecSpec(ORIGINAL, "Original", "original", "none", ".png", "the uncompressed reference"),
-    *(_msp_spec(profile) for profile in DEFAULT_MSP_PROFILES),
-    *_CLASSIC,
-)
-_BY_KEY = {spec.key: spec for spec in CATALOGUE}
+def has_devices(key: str) -> bool:
+    """The codec can run on more than one device (a side then offers the choice)."""
+    entry = codec_entry(key)
+    return entry is not None and len(entry.capabilities.devices) > 1
 
 
-def spec_for(key: str) -> CodecSpec:
-    """The catalogue entry for ``key``; unknown MSP profiles get a generated entry."""
-    if key in _BY_KEY:
-        return _BY_KEY[key]
-    if key.startswith(MSP_PREFIX):
-        return _msp_spec(key[len(MSP_PREFIX):])
-    raise KeyError(f"unknown codec {key!r}")
+def reports_progress(key: str) -> bool:
+    entry = codec_entry(key)
+    return entry is not None and entry.capabilities.reports_progress
 
 
-def is_msp(key: str) -> bool:
-    return key.startswith(MSP_PREFIX)
+def menu_codecs() -> tuple[CatalogueEntry, ...]:
+    """The codecs of a side's menu, after the original: learned first, then classic."""
+    entries = catalogue()
+    return tuple(e for e in entries if e.kind == "learned") + tuple(e for e in entries if e.kind != "learned")
 
 
-def is_classic(key: str) -> bool:
-    return key in CLASSIC_KEYS
-
-
-def profile_of(key: str) -> str:
-    if not is_msp(key):
-        raise ValueError(f"{key!r} is not an MSP profile")
-    return key[len(MSP_PREFIX):]
+def pool_codecs() -> tuple[str, ...]:
+    """Keys of the codecs that run as short jobs on the pool (not on the model thread)."""
+    return tuple(e.key for e in catalogue() if not e.capabilities.model_thread)
 
 
 def normalize_quality(quality: float) -> float:
@@ -103,14 +82,19 @@ class SideSettings:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "codec", self.codec if self.codec == ORIGINAL else canonical_key(self.codec))
         object.__setattr__(self, "quality", normalize_quality(self.quality))
-        if not is_msp(self.codec):
-            # Only the MSP worker uses a device; classic codecs always run on the CPU.
+        try:
+            several = has_devices(self.codec)
+        except CodecError:  # an unknown key (refused where it is used): no device to choose
+            several = False
+        if not several:  # a codec with one device always runs there (the CPU)
             object.__setattr__(self, "device", "cpu")
 
     @property
-    def spec(self) -> CodecSpec:
-        return spec_for(self.codec)
+    def entry(self) -> CatalogueEntry | None:
+        """The codec's catalogue entry; None for the original."""
+        return codec_entry(self.codec)
 
     @property
     def is_original(self) -> bool:
@@ -126,6 +110,6 @@ class SideSettings:
 
     def label(self) -> str:
         if self.is_original:
-            return "Original"
-        device = f", {self.device}" if is_msp(self.codec) else ""
-        return f"{self.spec.label} q={self.quality:.2f}{device}"
+            return ORIGINAL_TITLE
+        device = f", {self.device}" if has_devices(self.codec) else ""
+        return f"{title_of(self.codec)} q={self.quality:.2f}{device}"

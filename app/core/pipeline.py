@@ -1,29 +1,33 @@
 """One job, start to finish, without Qt: encode, decode (timed), measure.
 
-Workers call these functions on their own threads; everything here is plain Python so the same
-code is exercised by headless tests. Cancellation is cooperative: ``cancel()`` is polled between
-stages (and inside MSP encodes through the API's callback) and raises :class:`EncodeCancelled`.
+Every codec runs the same way, through its catalogue codec (``codec.baselines``): the workers
+decide only which thread a job runs on (by the codec's capabilities). Workers call these functions
+on their own threads; everything here is plain Python so the same code is exercised by headless
+tests. Cancellation is cooperative: ``cancel()`` is polled between stages (and inside encodes of
+codecs that report progress, through their callback) and raises :class:`EncodeCancelled`.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
 
+from codec.baselines import ImageCodec
+from codec.baselines.msp import msp_key
 from codec.errors import CodecError, EncodeCancelled
 from codec.eval.metrics import MS_SSIM_MIN_SIDE, bits_per_pixel
 from codec.types import Progress
 
 from app.core.backends import metrics as metrics_backend
 from app.core.backends import msp as msp_backend
-from app.core.backends.classic import get_classic
-from app.core.codecs import SideSettings, is_classic, is_msp, profile_of, spec_for
+from app.core.codecs import SideSettings, has_devices
 from app.core.image_io import MAX_PIXELS, LoadedImage
 from app.core.results import EncodeOutcome, Metrics
 
-__all__ = ["run_job", "original_outcome", "outcome_from_bitstream", "CancelFn", "ProgressFn"]
+__all__ = ["run_job", "codec_for", "original_outcome", "outcome_from_bitstream", "CancelFn", "ProgressFn"]
 
 CancelFn = Callable[[], bool]
 ProgressFn = Callable[[Progress], None]
@@ -46,42 +50,47 @@ def original_outcome(image: LoadedImage) -> EncodeOutcome:
         encode_seconds=None, decode_seconds=None, device="-", label=f"Original ({image.format})")
 
 
-def _run_classic(image: LoadedImage, settings: SideSettings, cancel: CancelFn | None) -> EncodeOutcome:
-    codec = get_classic(settings.codec)
+_codecs: dict[tuple[str, str], ImageCodec] = {}
+_codecs_lock = threading.Lock()
+
+
+def codec_for(settings: SideSettings) -> ImageCodec:
+    """The catalogue's codec for ``settings`` (on its device, where it has a choice): created once
+    and shared by the worker threads (a codec is a frozen value; encoding holds no per-call state)."""
+    key = (settings.codec, settings.device)
+    with _codecs_lock:
+        codec = _codecs.get(key)
+        if codec is None:
+            entry = settings.entry
+            if entry is None:
+                raise CodecError("the original is not encoded")
+            devices = {"device": settings.device} if has_devices(settings.codec) else {}
+            codec = _codecs[key] = entry.make(**devices)
+        return codec
+
+
+def _encode(image: LoadedImage, settings: SideSettings, progress: ProgressFn | None,
+            cancel: CancelFn | None) -> EncodeOutcome:
+    codec = codec_for(settings)
     start = time.perf_counter()
-    data = codec.encode(image.pixels, settings.quality)
+    encoded = codec.encode_with_progress(image.pixels, settings.quality, progress, cancel)
     encode_seconds = time.perf_counter() - start
     _check(cancel)
     start = time.perf_counter()
-    reconstruction = np.asarray(codec.decode(data), dtype=np.uint8)
+    reconstruction = np.asarray(codec.decode(encoded.data), dtype=np.uint8)
     decode_seconds = time.perf_counter() - start
+    _check(cancel)
     # Codecs that pad to even sizes (4:2:0) return the padded frame: crop back to the original.
     reconstruction = np.ascontiguousarray(reconstruction[: image.height, : image.width, :3])
     if reconstruction.shape != image.pixels.shape:
-        raise CodecError(f"{settings.spec.label} returned a {reconstruction.shape} image for {image.pixels.shape}")
-    _check(cancel)
+        raise CodecError(f"{codec.label} returned a {reconstruction.shape} image for {image.pixels.shape}")
+    data = encoded.data
     return EncodeOutcome(
-        image_key=image.key, settings=settings, data=bytes(data), reconstruction=reconstruction,
+        image_key=image.key, settings=settings, data=data, reconstruction=reconstruction,
         num_bytes=len(data), bpp=bits_per_pixel(len(data), image.height, image.width),
         metrics=metrics_backend.compute_metrics(image.pixels, reconstruction),
-        encode_seconds=encode_seconds, decode_seconds=decode_seconds, device="cpu", label=settings.label())
-
-
-def _run_msp(image: LoadedImage, settings: SideSettings, progress: ProgressFn | None,
-             cancel: CancelFn | None) -> EncodeOutcome:
-    result = msp_backend.encode(image.pixels, profile_of(settings.codec), settings.quality, settings.device,
-                                progress, cancel)
-    _check(cancel)
-    decoded = msp_backend.decode(result.data, device=settings.device)
-    _check(cancel)
-    reconstruction = np.ascontiguousarray(decoded.image, dtype=np.uint8)
-    return EncodeOutcome(
-        image_key=image.key, settings=settings, data=bytes(result.data), reconstruction=reconstruction,
-        num_bytes=len(result.data), bpp=bits_per_pixel(len(result.data), image.height, image.width),
-        metrics=metrics_backend.compute_metrics(image.pixels, reconstruction),
-        encode_seconds=float(result.encode_seconds), decode_seconds=float(decoded.decode_seconds),
-        device=str(result.device), label=settings.label(), estimated_bpp=float(result.estimated_bpp),
-        header_text=msp_backend.describe_header(decoded.header))
+        encode_seconds=encode_seconds, decode_seconds=decode_seconds, device=settings.device, label=settings.label(),
+        estimated_bpp=encoded.estimated_bpp, header_text=codec.describe_bitstream(data))
 
 
 def run_job(image: LoadedImage, settings: SideSettings, progress: ProgressFn | None = None,
@@ -90,11 +99,7 @@ def run_job(image: LoadedImage, settings: SideSettings, progress: ProgressFn | N
     _check(cancel)
     if settings.is_original:
         return original_outcome(image)
-    if is_msp(settings.codec):
-        return _run_msp(image, settings, progress, cancel)
-    if is_classic(settings.codec):
-        return _run_classic(image, settings, cancel)
-    raise CodecError(f"unknown codec {spec_for(settings.codec).label}")
+    return _encode(image, settings, progress, cancel)
 
 
 def outcome_from_bitstream(data: bytes, device: str, reference: LoadedImage | None,
@@ -110,10 +115,10 @@ def outcome_from_bitstream(data: bytes, device: str, reference: LoadedImage | No
     else:
         metrics = Metrics(psnr=None, msssim=None, mse=float("nan"))
         image_key = ""
-    settings = SideSettings(f"msp:{getattr(header, 'profile', 'balanced')}", float(getattr(header, "quality", 0.5)), device)
+    settings = SideSettings(msp_key(header.profile), header.quality, device)
     outcome = EncodeOutcome(
         image_key=image_key, settings=settings, data=bytes(data), reconstruction=pixels, num_bytes=len(data),
         bpp=bits_per_pixel(len(data), height, width), metrics=metrics, encode_seconds=None,
         decode_seconds=float(decoded.decode_seconds), device=str(decoded.device), label=f"{source_name}",
-        header_text=msp_backend.describe_header(header), source_name=source_name)
+        header_text=header.describe(), source_name=source_name)
     return outcome, pixels

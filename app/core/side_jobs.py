@@ -8,7 +8,7 @@ controller feeds it the service's job events; tests feed it a fake service.
 
 from __future__ import annotations
 
-from app.core.codecs import is_msp
+from app.core.codecs import on_model_thread
 from app.core.events import Event
 from app.core.jobs import JobRunner, Priority
 from app.core.pipeline import original_outcome
@@ -50,8 +50,8 @@ class SideJobs:
     def start(self, side: SideState) -> None:
         """Encode ``side``'s settings on the current image, superseding whatever it ran before.
 
-        The original needs no job; an MSP side fails at once if the codec is known to be
-        unavailable (but waits in the queue while the codec is still loading).
+        The original needs no job; a side whose codec needs the model thread fails at once if the
+        model is known to be unavailable (but waits in the queue while it is still loading).
         """
         self.drop(side.name)
         image = self.state.image
@@ -63,7 +63,7 @@ class SideJobs:
             side.set_status(SideStatus.DONE)
             return
         info = self.runner.msp_info
-        if is_msp(settings.codec) and not info.available and info.reason != _MSP_LOADING:
+        if on_model_thread(settings.codec) and not info.available and info.reason != _MSP_LOADING:
             side.set_status(SideStatus.FAILED, info.reason)
             return
         self._jobs[side.name] = self.runner.submit(image, settings, Priority.INTERACTIVE)

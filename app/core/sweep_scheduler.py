@@ -9,7 +9,7 @@ Plain Python: the controller feeds it the service's job events; tests feed it a 
 from __future__ import annotations
 
 from app.core.backends.msp import MspInfo
-from app.core.codecs import CLASSIC_KEYS, SideSettings, is_msp
+from app.core.codecs import SideSettings, on_model_thread
 from app.core.events import Event
 from app.core.jobs import JobRunner, Priority
 from app.core.rd_store import RDStore
@@ -48,9 +48,8 @@ class SweepScheduler:
         if self.state.image is None:
             return
         info = self.runner.msp_info
-        profiles = info.profiles if info.available else ()
         done = [p.settings for codec in self.rd.codecs() for p in self.rd.curve(codec)]
-        self._plan = sweep_plan(profiles, CLASSIC_KEYS, skip=done)
+        self._plan = sweep_plan(info.codecs if info.available else (), skip=done)
         self._total = self._done + len(self._plan) + len(self._jobs)
         self.progress.emit(self._done, self._total)
         self._pump()
@@ -60,7 +59,7 @@ class SweepScheduler:
         if not self.enabled or self.state.image is None:
             return
         known = set(self._plan) | set(self._jobs.values())
-        extra = [s for s in sweep_plan(info.profiles, classic=()) if s not in known]
+        extra = [s for s in sweep_plan(info.codecs, pool=()) if s not in known]
         self._plan.extend(extra)
         self._total += len(extra)
         self.progress.emit(self._done, self._total)
@@ -98,16 +97,16 @@ class SweepScheduler:
             self._pump()
 
     def _pump(self) -> None:
-        """Keep at most one classic and one MSP sweep job in flight, so user requests stay snappy."""
+        """Keep at most one pool and one model-thread sweep job in flight, so user requests stay snappy."""
         image = self.state.image
         if image is None:
             return
-        busy_classic = any(not is_msp(s.codec) for s in self._jobs.values())
-        busy_msp = any(is_msp(s.codec) for s in self._jobs.values())
+        busy_classic = any(not on_model_thread(s.codec) for s in self._jobs.values())
+        busy_msp = any(on_model_thread(s.codec) for s in self._jobs.values())
         index = 0
         while index < len(self._plan) and not (busy_classic and busy_msp):
             settings = self._plan[index]
-            msp = is_msp(settings.codec)
+            msp = on_model_thread(settings.codec)
             if (msp and busy_msp) or (not msp and busy_classic):
                 index += 1
                 continue

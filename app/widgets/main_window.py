@@ -32,7 +32,7 @@ from codec.image_io import IMAGE_SUFFIXES
 from app.controller import StudioController
 from app.core.backends.msp import MspInfo
 from app.core.backends.reference import load_vtm_kodak
-from app.core.codecs import SideSettings, msp_key
+from app.core.codecs import SideSettings, extension_of
 from app.core.image_io import LoadedImage
 from app.core.resources import DEMO_IMAGE
 from app.core.state import SideName, SideState, SideStatus
@@ -48,7 +48,7 @@ from app.workers.service import EncodeService
 
 __all__ = ["MainWindow", "DEFAULT_A", "DEFAULT_B"]
 
-DEFAULT_A = SideSettings(msp_key("balanced"), 0.5, "cpu")
+DEFAULT_A = SideSettings("msp-balanced", 0.5, "cpu")
 DEFAULT_B = SideSettings("vvc", 0.5, "cpu")
 _IMAGE_FILTER = "Images ({});;MSP bitstreams (*.msp);;All files (*)".format(
     " ".join(f"*{s}" for s in IMAGE_SUFFIXES))
@@ -324,7 +324,7 @@ class MainWindow(QMainWindow):
         if side.result is None or not side.result.data:
             self.show_message("warning", f"Side {name.value} has no bitstream yet")
             return
-        ext = side.settings.spec.extension
+        ext = extension_of(side.settings.codec)
         path, _ = QFileDialog.getSaveFileName(self, f"Save side {name.value} bitstream",
                                               self._suggested(name, ext), f"Bitstream (*{ext});;All files (*)")
         if path:

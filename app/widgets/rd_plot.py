@@ -1,8 +1,9 @@
 """Live rate-distortion plot: PSNR-bpp and MS-SSIM(dB)-bpp with linked rate axes.
 
 Curves of the current image fill in point by point as results arrive in the
-:class:`~app.core.rd_store.RDStore`. Following CompressAI's convention, learned codecs are solid
-and hybrid (classic) codecs dashed; the live VVenC curve is a heavier dashed line and the
+:class:`~app.core.rd_store.RDStore`, each in its codec's colour of the catalogue (``codec.baselines``:
+the same colour-blind-safe palette as ``msp plot``). Following CompressAI's convention, learned
+codecs are solid and hybrid (classic) codecs dashed; the live VVenC curve is a heavier dashed line and the
 published VTM curve is dash-dotted grey and labelled as the Kodak *average* it is. Clicking a
 point loads that result into side A (Shift+click: side B).
 """
@@ -18,22 +19,11 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from codec.eval.metrics import LOSSLESS_DB
 
 from app.core.backends.reference import ReferenceCurve
-from app.core.codecs import SideSettings, spec_for
+from app.core.codecs import SideSettings, codec_entry
 from app.core.rd_store import RDStore
 from app.core.results import EncodeOutcome
 
-__all__ = ["RDPlot", "CODEC_COLOURS"]
-
-CODEC_COLOURS = {
-    "msp:fast": "#8ecae6", "msp:balanced": "#219ebc", "msp:best": "#023047",
-    "jpeg": "#9e9e9e", "webp": "#8d6e63", "avif": "#e76f51", "jpeg2000": "#6a994e",
-    "jxl": "#b5838d", "hevc": "#f4a261", "vvc": "#d62828",
-}
-_FALLBACK_COLOURS = ("#7209b7", "#3a0ca3", "#4361ee", "#4cc9f0")
-
-
-def _colour(codec: str) -> str:
-    return CODEC_COLOURS.get(codec, _FALLBACK_COLOURS[hash(codec) % len(_FALLBACK_COLOURS)])
+__all__ = ["RDPlot"]
 
 
 def _finite(value: float | None) -> bool:
@@ -124,12 +114,13 @@ class RDPlot(QWidget):
 
     def _curve(self, codec: str) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
         if codec not in self._curves:
-            spec = spec_for(codec)
-            colour = _colour(codec)
-            hybrid = spec.kind == "hybrid"
+            entry = codec_entry(codec)
+            assert entry is not None  # the original is never a point of a curve
+            colour = entry.colour
+            hybrid = entry.line_style == "dashed"
             width = 2.5 if codec == "vvc" else 1.8
             style = Qt.PenStyle.DashLine if hybrid else Qt.PenStyle.SolidLine
-            label = "VVC (VVenC, this image, 4:2:0)" if codec == "vvc" else spec.label
+            label = "VVC (VVenC, this image, 4:2:0)" if codec == "vvc" else entry.title
             items = []
             for plot in (self.psnr_plot, self.msssim_plot):
                 item = plot.plot([], [], pen=pg.mkPen(colour, width=width, style=style),

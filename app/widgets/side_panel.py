@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 
 from app.core.backends.msp import MspInfo
-from app.core.codecs import CATALOGUE, SideSettings, is_msp, msp_key
+from app.core.codecs import ORIGINAL, ORIGINAL_TITLE, SideSettings, has_devices, menu_codecs, on_model_thread, reports_progress
 from app.core.image_io import LoadedImage
 from app.core.state import SideName, SideState, SideStatus
 from app.widgets.readout import ReadoutView
@@ -108,17 +108,13 @@ class SidePanel(QGroupBox):
         model = self._codec_model
         self._updating = True
         model.clear()
-        profiles = self._msp.profiles
-        entries = [s for s in CATALOGUE if s.family != "msp"]
-        msp_entries = [(msp_key(p), f"MSP {p}") for p in profiles]
-        rows = [(entries[0].key, entries[0].label, entries[0].description)]
-        rows += [(key, label, "learned (MSP)") for key, label in msp_entries]
-        rows += [(s.key, s.label, s.description) for s in entries[1:]]
+        rows = [(ORIGINAL, ORIGINAL_TITLE, "the uncompressed reference")]
+        rows += [(entry.key, entry.title, entry.summary) for entry in menu_codecs()]
         for key, label, tip in rows:
             item = QStandardItem(label)
             item.setData(key, _KEY_ROLE)
             item.setToolTip(tip)
-            if is_msp(key) and not self._msp.available:
+            if on_model_thread(key) and not self._msp.available:
                 item.setEnabled(self._msp.reason == "MSP codec is loading")
                 item.setToolTip(self._msp.reason)
             model.appendRow(item)
@@ -165,15 +161,15 @@ class SidePanel(QGroupBox):
         self.quality.setEnabled(not settings.is_original)
         device_index = self.device.findData(settings.device)
         self.device.setCurrentIndex(max(0, device_index))
-        self.device.setEnabled(is_msp(settings.codec) and self.device.count() > 1)
+        self.device.setEnabled(has_devices(settings.codec) and self.device.count() > 1)
         self._updating = False
 
     def _sync_status(self) -> None:
         status = self.side.status
         busy = status in (SideStatus.QUEUED, SideStatus.RUNNING)
         self.cancel_button.setEnabled(busy)
-        if status is SideStatus.RUNNING and not is_msp(self.side.settings.codec):
-            self.progress.setRange(0, 0)  # classic codecs report no progress: indeterminate
+        if status is SideStatus.RUNNING and not reports_progress(self.side.settings.codec):
+            self.progress.setRange(0, 0)  # a codec that reports no progress: indeterminate
         else:
             self.progress.setRange(0, 1000)
             self.progress.setValue(1000 if status is SideStatus.DONE else 0)

@@ -1,4 +1,5 @@
-"""Classic codecs (and their metrics) as short jobs on a ``QThreadPool``.
+"""Codecs that need no model thread (the classic ones), and their metrics, as short jobs on a
+``QThreadPool``.
 
 They hold no model and no GPU, so several can run at once; each runnable checks the job's
 cancel flag before and between stages, so a stale job costs at most one encode.

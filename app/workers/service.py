@@ -1,7 +1,9 @@
 """The job service: one entry point for every encode, on the GUI thread.
 
-- Classic codecs go to a private ``QThreadPool``; MSP jobs to the single MSP worker thread,
-  one at a time, highest priority first (a user's request preempts a running sweep job).
+- Jobs are routed by the codec's capabilities (``codec.baselines``): codecs that need the model
+  thread (MSP) go to the single worker thread that owns torch, one at a time, highest priority
+  first (a user's request preempts a running sweep job); every other codec to a private
+  ``QThreadPool``.
 - Results are cached (LRU by image hash + codec + quality + device): a cache hit is answered on
   the next event-loop turn, so callers see the same asynchronous flow either way.
 - Identical requests in flight are coalesced: the newcomer follows the running job.
@@ -19,7 +21,7 @@ from PySide6.QtCore import QObject, QThread, QThreadPool, QTimer, Signal
 
 from app.core.backends.msp import MspInfo
 from app.core.cache import CacheKey, ResultCache
-from app.core.codecs import SideSettings, is_msp
+from app.core.codecs import SideSettings, on_model_thread
 from app.core.image_io import LoadedImage
 from app.core.results import EncodeOutcome
 from app.workers.classic_pool import ClassicRunnable, PoolSignals
@@ -148,7 +150,7 @@ class EncodeService(QObject):
         self._jobs[job.job_id] = job
         self._subscribers[job.job_id] = subscribers
         self._inflight[CacheKey.of(job.image.key, job.settings)] = job.job_id
-        if is_msp(job.settings.codec):
+        if on_model_thread(job.settings.codec):
             heapq.heappush(self._msp_queue, (-int(job.priority), next(self._order), job))
             running = self._msp_running
             if isinstance(running, Job) and running.priority < job.priority:
@@ -161,7 +163,7 @@ class EncodeService(QObject):
         if priority <= job.priority:
             return
         job.priority = priority
-        if is_msp(job.settings.codec) and job is not self._msp_running:
+        if on_model_thread(job.settings.codec) and job is not self._msp_running:
             self._msp_queue = [(-int(j.priority) if j is job else p, order, j) for p, order, j in self._msp_queue]
             heapq.heapify(self._msp_queue)
 

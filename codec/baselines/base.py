@@ -13,25 +13,34 @@ picklable for worker processes, and safe to share between threads.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import typing
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
 
 from codec.errors import CodecError, CodecUnavailableError, ImageInputError
+from codec.types import Progress
 
 __all__ = [
     "Kind",
     "NativeScale",
     "CodecDescription",
+    "Encoded",
     "ImageCodec",
+    "Capabilities",
+    "CatalogueEntry",
+    "coerce_setting",
     "check_image",
     "check_quality",
 ]
 
 Kind = Literal["hybrid", "learned"]
+"""``learned`` (drawn solid) or ``hybrid``: a classic transform codec (drawn dashed, CompressAI's convention)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,16 @@ class CodecDescription:
         """One line, e.g. for the ``description`` field of a results file."""
         settings = ", ".join(f"{k}={v}" for k, v in self.settings.items())
         return f"{self.label}: {self.library} {self.version}; {settings}"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """What :meth:`ImageCodec.encode_with_progress` gives: the file, and what the encoder knows of it."""
+
+    data: bytes
+    estimated_bpp: float | None = None
+    """The encoder's own estimate of the rate (MSP's model), for display next to the real one."""
+    notes: tuple[str, ...] = ()
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
@@ -179,6 +198,18 @@ class ImageCodec(ABC):
         self._require()
         return self._encode(image, quality)
 
+    def encode_with_progress(
+        self, image: np.ndarray, quality: float, progress: Callable[[Progress], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> Encoded:
+        """:meth:`encode`, reporting progress and polling ``cancel`` where the codec can (those
+        whose catalogue entry says ``reports_progress``); the others encode in one go."""
+        return Encoded(self.encode(image, quality))
+
+    def describe_bitstream(self, data: bytes) -> str:
+        """A readable dump of the file's header, where the codec has one to show ("" otherwise)."""
+        return ""
+
     def decode(self, data: bytes) -> np.ndarray:
         """Decompress bytes written by :meth:`encode` into an H x W x 3 uint8 RGB image."""
         if not isinstance(data, (bytes, bytearray, memoryview)) or len(data) == 0:
@@ -208,3 +239,80 @@ class ImageCodec(ABC):
         reason = self.unavailable_reason()
         if reason is not None:
             raise CodecUnavailableError(f"{self.label} is not available here: {reason}")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a codec can do, so that callers route by capability rather than by name."""
+
+    devices: tuple[str, ...] = ("cpu",)
+    """Devices it can run on (the first is the default); a codec with one runs on that one only."""
+    reports_progress: bool = False
+    """It reports progress and polls for cancellation inside an encode (``encode_with_progress``)."""
+    model_thread: bool = False
+    """It needs the long-lived thread that owns torch and the model (the app runs such codecs there,
+    one job at a time); the others are short jobs any thread can run."""
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One codec of the catalogue (see the module docstring)."""
+
+    key: str
+    codec: type[ImageCodec]
+    title: str
+    """Short name for menus and legends: "JPEG", "MSP balanced"."""
+    extension: str
+    """File extension of its bitstreams, with the dot."""
+    colour: str
+    """Its colour in every plot, one of :data:`codec.baselines.palette.PALETTE`."""
+    summary: str = ""
+    """One line on what runs, for tooltips: "Pillow / libjpeg-turbo, 4:2:0"."""
+    capabilities: Capabilities = Capabilities()
+    fixed: Mapping[str, object] = field(default_factory=dict)
+    """Settings the key fixes (``msp-fast``: profile="fast"); a spec cannot change them."""
+
+    @property
+    def kind(self) -> Kind:
+        return self.codec.kind
+
+    @property
+    def line_style(self) -> str:
+        """"solid" for learned codecs, "dashed" for classic (hybrid) ones: CompressAI's convention."""
+        return "solid" if self.kind == "learned" else "dashed"
+
+    def make(self, **settings: object) -> ImageCodec:
+        """The codec with ``settings`` (text is converted to each field's type)."""
+        values = {k: coerce_setting(self.codec, k, v) for k, v in settings.items()}
+        if set(values) & set(self.fixed):
+            raise CodecError(f"{self.key}: {', '.join(sorted(set(values) & set(self.fixed)))} is part of the name")
+        return self.codec(**self.fixed, **values)
+
+
+def coerce_setting(cls: type, key: str, value: object) -> object:
+    """``value`` for field ``key`` of dataclass ``cls``, converted from text to the field's type
+    (``none`` for optional fields, true/false for booleans); a bad key or value is a CodecError."""
+    hints = typing.get_type_hints(cls)
+    settable = [f.name for f in dataclasses.fields(cls)]
+    if key not in settable:
+        raise CodecError(
+            f"{getattr(cls, 'name', cls.__name__)}: unknown setting {key!r}; "
+            f"settings: {', '.join(settable) or 'none'}"
+        )
+    target = hints[key]
+    members = [t for t in typing.get_args(target) if t is not type(None)]
+    if members:  # an optional setting (e.g. ``int | None``): "none" clears it
+        if isinstance(value, str) and value.lower() == "none":
+            return None
+        target = members[0]
+    if not isinstance(value, str) or target is str:
+        return value
+    try:
+        if target is bool:
+            lowered = value.lower()
+            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(value)
+            return lowered in ("1", "true", "yes", "on")
+        return target(value)
+    except ValueError:
+        raise CodecError(f"setting {key}={value!r} is not a valid {target.__name__}") from None

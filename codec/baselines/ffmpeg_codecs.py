@@ -26,11 +26,12 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from codec.baselines.base import ImageCodec, Kind, NativeScale
+from codec.baselines.base import CatalogueEntry, ImageCodec, Kind, NativeScale
 from codec.baselines.ffmpeg import ffmpeg_info, run_ffmpeg
+from codec.baselines.palette import PALETTE
 from codec.errors import CodecError
 
-__all__ = ["HevcCodec", "VvcCodec", "MIN_SIDE"]
+__all__ = ["HevcCodec", "VvcCodec", "MIN_SIDE", "ENTRIES"]
 
 #: Smallest picture side libx265 and libvvenc accept.
 MIN_SIDE = 16
@@ -223,3 +224,11 @@ class VvcCodec(FFmpegIntraCodec):
             "-c:v", "libvvenc", "-preset", self.preset, "-qp", str(native),
             "-qpa", "1" if self.qpa else "0", "-threads", str(self.threads),
         ]
+
+
+#: Their catalogue entries (:mod:`codec.baselines.registry`). The files are the elementary stream
+#: after a one-byte padding header (see the module docstring), named by the stream's usual extension.
+ENTRIES = (
+    CatalogueEntry("hevc", HevcCodec, "HEVC", ".265", PALETTE["rose"], "x265 intra via FFmpeg"),
+    CatalogueEntry("vvc", VvcCodec, "VVC", ".266", PALETTE["wine"], "VVenC intra via FFmpeg (4:2:0)"),
+)

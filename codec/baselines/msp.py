@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -16,10 +17,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from codec.baselines.base import ImageCodec, Kind, NativeScale
+from codec.baselines.base import Capabilities, CatalogueEntry, Encoded, ImageCodec, Kind, NativeScale
+from codec.baselines.palette import PALETTE
 from codec.errors import CodecError, CodecUnavailableError
+from codec.types import Progress
 
-__all__ = ["MSPCodec", "MSP_PROFILES"]
+__all__ = ["MSPCodec", "MSP_PROFILES", "MSP_PREFIX", "msp_key", "MSP_CAPABILITIES", "ENTRIES"]
 
 try:  # the profile table is plain data (no torch): read the real names when it is there
     from codec.profiles import PROFILE_NAMES as _NAMES
@@ -28,6 +31,14 @@ except ImportError:  # pragma: no cover - the API contract's names
 
 #: Profile names of the public API (``codec.api.list_profiles()``), known without importing it.
 MSP_PROFILES: tuple[str, ...] = tuple(_NAMES)
+
+#: Catalogue keys of the MSP codec are ``msp-<profile>``.
+MSP_PREFIX = "msp-"
+
+
+def msp_key(profile: str) -> str:
+    """The catalogue key of the MSP codec at ``profile``."""
+    return MSP_PREFIX + profile
 
 
 def _api() -> ModuleType:
@@ -54,7 +65,8 @@ class MSPCodec(ImageCodec):
 
     @property
     def name(self) -> str:  # type: ignore[override]  # per instance (profile, LOF budget); read on instances only
-        return f"msp-{self.profile}" + ("" if self.lof_iterations is None else f"-lof{self.lof_iterations}")
+        """The catalogue key, with a LOF override in the spec form that parses back to this codec."""
+        return msp_key(self.profile) + ("" if self.lof_iterations is None else f":lof_iterations={self.lof_iterations}")
 
     @property
     def label(self) -> str:
@@ -83,10 +95,42 @@ class MSPCodec(ImageCodec):
         return {"model": f"{info.model_id} ({Path(info.source).name})"}  # the file, not this machine's path
 
     def _encode(self, image: np.ndarray, quality: float) -> bytes:
+        return self._run(image, quality, None, None).data
+
+    def encode_with_progress(
+        self, image: np.ndarray, quality: float, progress: Callable[[Progress], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> Encoded:
+        self._require()
+        return self._run(image, quality, progress, cancel)
+
+    def _run(self, image: np.ndarray, quality: float, progress: Callable[[Progress], None] | None,
+             cancel: Callable[[], bool] | None) -> Encoded:
+        # The API makes a tensor of the array without copying: hand it a writable array of its own
+        # (the caller's may be read-only, e.g. the app's shared reference image).
+        pixels = np.array(image, dtype=np.uint8, copy=True)
         result = _api().encode(
-            image, profile=self.profile, quality=quality, device=self.device, lof_iterations=self.lof_iterations
+            pixels, profile=self.profile, quality=quality, device=self.device, lof_iterations=self.lof_iterations,
+            progress=progress, cancel=cancel,
         )
-        return bytes(result.data)
+        return Encoded(bytes(result.data), estimated_bpp=float(result.estimated_bpp), notes=tuple(result.notes))
+
+    def describe_bitstream(self, data: bytes) -> str:
+        return str(_api().read_header(data).describe())
 
     def _decode(self, data: bytes) -> np.ndarray:
         return np.asarray(_api().decode(data, device=self.device).image)
+
+
+#: MSP runs on the GPU too, reports progress (LOF, coding) and needs the model's thread.
+MSP_CAPABILITIES = Capabilities(devices=("cpu", "cuda"), reports_progress=True, model_thread=True)
+_COLOURS = {"fast": PALETTE["cyan"], "balanced": PALETTE["indigo"], "best": PALETTE["black"]}
+
+#: One catalogue entry per profile (:mod:`codec.baselines.registry`), ``msp-<profile>``.
+ENTRIES = tuple(
+    CatalogueEntry(
+        msp_key(profile), MSPCodec, f"MSP {profile}", ".msp", _COLOURS.get(profile, PALETTE["indigo"]),
+        f"learned (MSP), profile {profile}", MSP_CAPABILITIES, {"profile": profile},
+    )
+    for profile in MSP_PROFILES
+)

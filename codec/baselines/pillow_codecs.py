@@ -20,10 +20,11 @@ import numpy as np
 import PIL
 from PIL import Image, features
 
-from codec.baselines.base import ImageCodec, Kind, NativeScale
+from codec.baselines.base import CatalogueEntry, ImageCodec, Kind, NativeScale
+from codec.baselines.palette import PALETTE
 from codec.errors import CodecError
 
-__all__ = ["JpegCodec", "WebPCodec", "Jpeg2000Codec", "AvifCodec", "JpegXLCodec"]
+__all__ = ["JpegCodec", "WebPCodec", "Jpeg2000Codec", "AvifCodec", "JpegXLCodec", "ENTRIES"]
 
 
 def _pillow_version() -> str:
@@ -255,3 +256,14 @@ class JpegXLCodec(ImageCodec):
 
     def _decode(self, data: bytes) -> np.ndarray:
         return _load(data, "JXL")
+
+
+#: Their catalogue entries (:mod:`codec.baselines.registry`), in the order menus list them.
+ENTRIES = (
+    CatalogueEntry("jpeg", JpegCodec, "JPEG", ".jpg", PALETTE["olive"], "Pillow / libjpeg-turbo, 4:2:0"),
+    CatalogueEntry("webp", WebPCodec, "WebP", ".webp", PALETTE["purple"], "Pillow / libwebp"),
+    CatalogueEntry("jpeg2000", Jpeg2000Codec, "JPEG 2000", ".j2k", PALETTE["sand"],
+                   "Pillow / OpenJPEG, colour transform on (a raw J2K codestream)"),
+    CatalogueEntry("avif", AvifCodec, "AVIF", ".avif", PALETTE["teal"], "Pillow / libavif (AV1 intra)"),
+    CatalogueEntry("jxl", JpegXLCodec, "JPEG XL", ".jxl", PALETTE["green"], "libjxl"),
+)

@@ -93,7 +93,7 @@ def _bench_profiles(args: argparse.Namespace) -> int:
         name = entry.name.removeprefix("msp-")
         print(f"{name:<14} {steps_of[entry.name]:>5} {enc:>9.2f} {dec:>9.2f} {vs_vtm:>10} {vs_fast:>10}")
     for entry in results.codecs:
-        ablated = next((e for e in results.codecs if e.name == f"{entry.name}-lof0"), None)
+        ablated = next((e for e in results.codecs if e.name == f"{entry.name}:lof_iterations=0"), None)
         if ablated is None:
             continue
         label = entry.name.removeprefix("msp-")

@@ -10,9 +10,14 @@ from codec.commands.arguments import positive_int
 from codec.errors import CodecError
 from codec.eval.curves import RDCurve
 
-__all__ = ["register", "DEFAULT_CODECS"]
+__all__ = ["register", "default_codecs"]
 
-DEFAULT_CODECS = "jpeg,webp,jpeg2000,avif,jxl,hevc,vvc"
+
+def default_codecs() -> str:
+    """What ``msp eval`` runs without ``--codecs``: every classic codec of the catalogue."""
+    from codec.baselines import catalogue
+
+    return ",".join(entry.key for entry in catalogue() if entry.kind != "learned")
 
 
 def _floats(text: str, what: str) -> tuple[float, ...]:
@@ -47,7 +52,7 @@ def _eval(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise CodecError(f"{out} exists; refusing to overwrite it (use --force to replace it)")
-    codecs = [parse_codec_spec(spec) for spec in args.codecs.split(",") if spec.strip()]
+    codecs = [parse_codec_spec(spec) for spec in (args.codecs or default_codecs()).split(",") if spec.strip()]
     if not codecs:
         raise CodecError("--codecs is empty")
     missing = [f"{c.name} ({c.unavailable_reason()})" for c in codecs if not c.available()]
@@ -84,10 +89,11 @@ def _eval(args: argparse.Namespace) -> int:
 def _find_anchor(name: str, measured: list[RDCurve], published: list[RDCurve], dataset: str) -> RDCurve:
     """A measured codec by name (or label, e.g. "VVenC medium 4:2:0") first, then a published
     curve ("ref:NAME" forces the published one)."""
+    from codec.baselines.registry import upgrade_key
     from codec.eval.reference import REFERENCES, load_reference
 
     forced = name.startswith("ref:")
-    key = name[len("ref:"):] if forced else name
+    key = name[len("ref:"):] if forced else upgrade_key(name)  # an older codec name names the same curve
     if not forced:
         for curve in measured:
             if curve.name == key or curve.label.lower() == key.lower():
@@ -193,8 +199,8 @@ def register(subparsers) -> None:
                     "--bpp-range, and write per-image results and dataset means (CompressAI JSON schema).",
     )
     p.add_argument("dataset", nargs="?", metavar="DATASET_DIR", help="directory of images (PNG, JPEG, ...)")
-    p.add_argument("--codecs", default=DEFAULT_CODECS,
-                   help=f"comma-separated codecs with optional settings (NAME:key=value); default {DEFAULT_CODECS}")
+    p.add_argument("--codecs", help="comma-separated codecs with optional settings (NAME:key=value); "
+                                    "default: every classic codec (see --list-codecs)")
     p.add_argument("--out", help="results JSON to write")
     p.add_argument("--limit", type=int, help="use only the first N images (by file name)")
     p.add_argument("--qualities", help="fixed normalized qualities for all codecs, e.g. 0.2,0.4,0.6 "

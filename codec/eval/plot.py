@@ -3,12 +3,12 @@
 Drawn with matplotlib's Agg canvas directly (no pyplot, no global backend switch), so this is
 safe to call from the Qt app or a headless server. Conventions a reader needs without asking:
 classic (hybrid) codecs dashed, learned codecs solid; filled markers = measured here,
-hollow = published data; one colour per codec family, shared by our run and the published one.
+hollow = published data; each codec has its colour of the catalogue (codec.baselines, the same
+colour-blind-safe palette as the app's plot), shared by our run and the published one.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from codec.baselines.registry import colour_of
 from codec.errors import CodecError
 from codec.eval.curves import RDCurve
 from codec.eval.metrics import LOSSLESS_DB
@@ -27,16 +28,6 @@ AXIS_LABELS = {
     "ms-ssim": "MS-SSIM-RGB (dB)  = -10 log10(1 - MS-SSIM)",
 }
 
-_FAMILY_COLOURS = {
-    "jpeg": "#8c564b", "webp": "#e377c2", "jpeg2000": "#7f7f7f", "avif": "#bcbd22", "av1": "#bcbd22",
-    "jxl": "#17becf", "hevc": "#ff7f0e", "bpg444": "#ff7f0e", "hm": "#ffbb78", "vvc": "#d62728",
-    "vtm": "#d62728", "vtm18": "#ff9896", "bmshj2018-hyperprior": "#9467bd", "mbt2018-mean": "#2ca02c",
-    "mbt2018": "#98df8a", "cheng2020-anchor": "#c5b0d5", "minnen2020": "#393b79", "elic2022": "#000000",
-    "mlic++": "#636363", "msp-fast": "#6baed6", "msp-balanced": "#1f77b4", "msp-best": "#08306b",
-}
-_SPARE_COLOURS = ("#e6550d", "#31a354", "#756bb1", "#636363", "#3182bd", "#a55194")
-
-
 @dataclass(frozen=True)
 class PlotFiles:
     psnr: Path
@@ -47,11 +38,6 @@ class PlotFiles:
 def _plottable(curve: RDCurve, metric: str, max_bpp: float) -> list[tuple[float, float]]:
     rates, values = curve.points(metric)
     return [(r, v) for r, v in zip(rates, values, strict=True) if v < LOSSLESS_DB and r <= max_bpp]
-
-
-def _colour_for(curves: Sequence[RDCurve]) -> dict[str, str]:
-    spare = itertools.cycle(_SPARE_COLOURS)
-    return {c.name: _FAMILY_COLOURS.get(c.name) or next(spare) for c in curves}
 
 
 def plot_metric(
@@ -66,7 +52,6 @@ def plot_metric(
     """Draw ``curves`` on one quality metric ("psnr" or "ms-ssim") and save a PNG."""
     if metric not in AXIS_LABELS:
         raise CodecError(f"unknown metric {metric!r}")
-    colours = _colour_for(curves)
     figure = Figure(figsize=(11.5, 7.0))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
@@ -79,7 +64,7 @@ def plot_metric(
             continue
         x, y = zip(*pairs, strict=True)
         measured = curve.origin == "measured"
-        colour = colours[curve.name]
+        colour = colour_of(curve.name, curve.kind)
         axes.plot(
             x, y,
             linestyle="-" if curve.kind == "learned" else "--",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codec.atomic import write_bytes_atomic
+from codec.baselines.registry import upgrade_key
 from codec.errors import CodecError
 from codec.eval.curves import RDCurve
 
@@ -190,7 +191,7 @@ class CodecResults:
                 )
                 images.append(ImageResult(entry["image"], int(entry["height"]), int(entry["width"]), points))
             return cls(
-                name=str(data["name"]), label=str(data.get("label", data["name"])),
+                name=upgrade_key(str(data["name"])), label=str(data.get("label", data["name"])),
                 kind=str(data.get("kind", "hybrid")), description=str(data.get("description", "")),
                 library=str(data.get("library", "")), version=str(data.get("version", "")),
                 settings=dict(data.get("settings", {})), qualities=qualities,

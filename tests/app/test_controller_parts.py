@@ -19,7 +19,7 @@ from app.controller import FALLBACK_CODEC, StudioController
 from app.core.backends.msp import MspInfo
 from app.core.batch import BatchQueue
 from app.core.bitrate_matcher import BitrateMatcher
-from app.core.codecs import CLASSIC_KEYS, SideSettings, is_msp
+from app.core.codecs import SideSettings, on_model_thread, pool_codecs
 from app.core.image_io import LoadedImage
 from app.core.jobs import Priority
 from app.core.rd_store import RDStore
@@ -135,7 +135,7 @@ def test_a_failed_side_says_so_once(image64) -> None:
 
 def test_original_needs_no_job_and_msp_fails_fast_only_when_known_unavailable(image64) -> None:
     runner = FakeRunner(MspInfo(available=False, reason="codec.api is not installed"))
-    state = state_with(image64, SideSettings("msp:fast", 0.5), SideSettings("original"))
+    state = state_with(image64, SideSettings("msp-fast", 0.5), SideSettings("original"))
     jobs = side_jobs_on(state, runner)
     jobs.start(state.b)
     assert state.b.status is SideStatus.DONE and state.b.result.metrics.lossless and not runner.jobs
@@ -153,7 +153,7 @@ def test_show_puts_a_decoded_file_on_a_side_that_its_own_job_cannot_replace(imag
     jobs = side_jobs_on(state, runner)
     jobs.start(state.b)
     own = jobs.job(SideName.B)
-    decoded = replace(outcome(image64.key, SideSettings("msp:fast", 0.5)), source_name="photo.msp")
+    decoded = replace(outcome(image64.key, SideSettings("msp-fast", 0.5)), source_name="photo.msp")
     jobs.show(SideName.B, decoded, "decoded photo.msp")
     jobs.on_finished(own, outcome(image64.key, SideSettings("webp", 0.5)))
     assert state.b.result is decoded and state.b.message == "decoded photo.msp"
@@ -189,9 +189,9 @@ def test_sweep_measures_every_missing_point_once_one_job_per_kind_at_a_time(imag
     sweep.progress.connect(lambda done, total: progress.append((done, total)))
     sweep.start()
     first = runner.live(Priority.SWEEP)
-    assert sorted(is_msp(runner.settings(i).codec) for i in first) == [False, True]  # one classic, one MSP
+    assert sorted(on_model_thread(runner.settings(i).codec) for i in first) == [False, True]  # one classic, one MSP
     measured = run_sweep_to_the_end(sweep, runner, rd, image64, max_in_flight=2)
-    planned = (len(CLASSIC_KEYS) + 1) * len(SWEEP_QUALITIES) - 1  # the classic codecs and msp:fast
+    planned = (len(pool_codecs()) + 1) * len(SWEEP_QUALITIES) - 1  # the classic codecs and msp-fast
     assert known not in measured and len(set(measured)) == len(measured) == planned
     assert progress[0] == (0, planned) and progress[-1] == (planned, planned)
     assert not sweep.running()
@@ -232,12 +232,12 @@ def test_msp_points_join_a_running_sweep_when_the_codec_comes_up(image64) -> Non
     sweep = SweepScheduler(state, rd, runner)
     sweep.start()
     classic_total = sweep.counts()[1]
-    assert classic_total == len(CLASSIC_KEYS) * len(SWEEP_QUALITIES)
+    assert classic_total == len(pool_codecs()) * len(SWEEP_QUALITIES)
     info = MspInfo(available=True, profiles=("fast", "best"))
     runner.msp_info = info
     sweep.add_msp(info)
     assert sweep.counts()[1] == classic_total + 2 * len(SWEEP_QUALITIES)
-    assert [is_msp(runner.settings(i).codec) for i in runner.live(Priority.SWEEP)] == [False, True]
+    assert [on_model_thread(runner.settings(i).codec) for i in runner.live(Priority.SWEEP)] == [False, True]
     sweep.stop(disable=True)
     sweep.add_msp(info)  # a disabled sweep stays off
     assert sweep.counts() == (0, 0) and not sweep.running()
@@ -352,7 +352,7 @@ class FakeService(QObject):
 @pytest.fixture
 def file_actions(qtbot):
     service = FakeService()
-    state = ComparisonState(SideSettings("jpeg", 0.5), SideSettings("msp:fast", 0.5, "cuda"))
+    state = ComparisonState(SideSettings("jpeg", 0.5), SideSettings("msp-fast", 0.5, "cuda"))
     files = FileJobs()
     actions = FileActions(state, BatchQueue(), service, files, SideJobs(state, service))
     yield actions
@@ -392,7 +392,7 @@ def test_a_decoded_bitstream_goes_to_side_b_or_becomes_the_reference(qtbot, file
 
     headers: list[tuple[str, str]] = []
     file_actions.headerOpened.connect(lambda title, dump: headers.append((title, dump)))
-    same = replace(outcome(image64.key, SideSettings("msp:fast", 0.5)), source_name="photo.msp", header_text="hdr")
+    same = replace(outcome(image64.key, SideSettings("msp-fast", 0.5)), source_name="photo.msp", header_text="hdr")
     service.bitstreamOpened.emit(job, same, same.reconstruction)
     assert state.b.result is same and own_b in service.runner.cancelled and headers == [("photo.msp", "hdr")]
 
@@ -424,12 +424,12 @@ def test_nothing_to_save_is_a_warning_not_a_write(qtbot, file_actions: FileActio
 
 def test_controller_routes_an_injected_service_to_its_parts(qtbot, image64) -> None:
     service = FakeService()
-    c = StudioController(SideSettings("jpeg", 0.6), SideSettings("msp:fast", 0.5), service=service,
+    c = StudioController(SideSettings("jpeg", 0.6), SideSettings("msp-fast", 0.5), service=service,
                          sweep_enabled=False, auto_match=True)
     runner = service.runner
     c.set_image(image64)
     a, b = c.side_job(SideName.A), c.side_job(SideName.B)
-    assert {runner.settings(a).codec, runner.settings(b).codec} == {"jpeg", "msp:fast"}
+    assert {runner.settings(a).codec, runner.settings(b).codec} == {"jpeg", "msp-fast"}
 
     # MSP turns out to be unavailable: B falls back (a new job); the old one is superseded.
     service.mspReady.emit(MspInfo(available=False, reason="no torch"))
@@ -447,7 +447,7 @@ def test_controller_routes_an_injected_service_to_its_parts(qtbot, image64) -> N
     (probe,) = runner.live(Priority.MATCH, {probe})
     assert runner.settings(probe) == SideSettings(FALLBACK_CODEC, 0.25)
 
-    service.jobFinished.emit(b, outcome(image64.key, SideSettings("msp:fast", 0.5)))  # the superseded one
+    service.jobFinished.emit(b, outcome(image64.key, SideSettings("msp-fast", 0.5)))  # the superseded one
     assert c.state.b.result is None and c.stale_dropped == 1
 
     # The user takes B over: auto-match ends and its probe is cancelled.

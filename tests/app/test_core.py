@@ -26,7 +26,7 @@ from tests.app.helpers import outcome
 
 def test_settings_normalise_quality_and_device() -> None:
     assert SideSettings("jpeg", 0.12345, "cuda") == SideSettings("jpeg", 0.123, "cpu")
-    assert SideSettings("msp:fast", 0.5, "cuda").device == "cuda"
+    assert SideSettings("msp-fast", 0.5, "cuda").device == "cuda"
     assert normalize_quality(1.7) == 1.0 and normalize_quality(-1) == 0.0
 
 
@@ -105,9 +105,9 @@ def test_throttle_limits_rate_but_passes_final() -> None:
 
 
 def test_sweep_plan_orders_classic_first_and_skips_known() -> None:
-    plan = sweep_plan(["fast"], ["jpeg", "vvc"], qualities=(0.1, 0.9), skip=[SideSettings("jpeg", 0.1)])
+    plan = sweep_plan(["msp-fast"], ["jpeg", "vvc"], qualities=(0.1, 0.9), skip=[SideSettings("jpeg", 0.1)])
     assert plan[0] == SideSettings("jpeg", 0.9)
-    assert [s.codec for s in plan] == ["jpeg", "vvc", "vvc", "msp:fast", "msp:fast"]
+    assert [s.codec for s in plan] == ["jpeg", "vvc", "vvc", "msp-fast", "msp-fast"]
 
 
 def test_rd_store_groups_and_replaces_points() -> None:

@@ -17,8 +17,8 @@ from tests.app.helpers import make_window, wait_done
 # On a 200 px image the cheapest profile still runs for seconds on a busy 2-core CPU, reporting
 # (and polling cancel) at every sequential coding step: long enough to interfere with, short
 # enough to stop at once. Small images keep the suite fast.
-SLOW_MSP = SideSettings("msp:fast", 0.5)
-FAST_MSP = SideSettings("msp:fast", 0.5)
+SLOW_MSP = SideSettings("msp-fast", 0.5)
+FAST_MSP = SideSettings("msp-fast", 0.5)
 
 
 def wait_running_with_progress(qtbot, window, name: SideName = SideName.A, timeout: int = 60000) -> None:

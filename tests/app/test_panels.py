@@ -30,8 +30,8 @@ def test_side_panel_emits_settings_and_mirrors_state(qtbot) -> None:
     panel.set_msp_info(MspInfo(available=True, profiles=("fast", "balanced", "best"), devices=("cpu", "cuda")))
     assert not panel.device.isEnabled()  # classic codecs run on the CPU
     with qtbot.waitSignal(panel.settingsRequested) as blocker:
-        panel.codec.setCurrentIndex(panel.codec.findData("msp:fast", Qt.ItemDataRole.UserRole + 1))
-    assert blocker.args[0] == SideSettings("msp:fast", 0.5, "cpu")
+        panel.codec.setCurrentIndex(panel.codec.findData("msp-fast", Qt.ItemDataRole.UserRole + 1))
+    assert blocker.args[0] == SideSettings("msp-fast", 0.5, "cpu")
     side.set_settings(blocker.args[0])
     assert panel.device.isEnabled() and panel.device.count() == 2
     with qtbot.waitSignal(panel.settingsRequested) as blocker:
@@ -51,7 +51,7 @@ def test_side_panel_disables_msp_when_unavailable(qtbot) -> None:
     panel = SidePanel(SideState(SideName.B, SideSettings("vvc")))
     qtbot.addWidget(panel)
     panel.set_msp_info(MspInfo(available=False, reason="no model"))
-    item = panel.codec.model().item(panel.codec.findData("msp:balanced", Qt.ItemDataRole.UserRole + 1))
+    item = panel.codec.model().item(panel.codec.findData("msp-balanced", Qt.ItemDataRole.UserRole + 1))
     assert not item.isEnabled() and item.toolTip() == "no model"
 
 

@@ -28,12 +28,12 @@ def test_rd_plot_fills_in_and_click_loads_a_point(qtbot) -> None:
     store.reset("img")
     for q, bpp, psnr in ((0.2, 0.3, 30.0), (0.5, 0.8, 35.0), (0.8, 2.0, 40.0)):
         store.add(outcome("img", SideSettings("vvc", q), bpp=bpp, psnr=psnr))
-    store.add(outcome("img", SideSettings("msp:fast", 0.5), bpp=0.5, psnr=34.0))
+    store.add(outcome("img", SideSettings("msp-fast", 0.5), bpp=0.5, psnr=34.0))
     assert plot.point_count() == 4
     plot.psnr_plot.vb.setRange(xRange=(0.05, 0.3), padding=0)  # low rates: still labelled in bpp
     qtbot.wait(50)
     assert plot.psnr_plot.getAxis("bottom").labelString().count("x0.") == 0
-    plot.highlight("A", outcome("img", SideSettings("msp:fast", 0.5), bpp=0.5, psnr=34.0))
+    plot.highlight("A", outcome("img", SideSettings("msp-fast", 0.5), bpp=0.5, psnr=34.0))
     assert list(plot._marks["A"][0].data["x"]) == [0.5]
 
     plot.psnr_plot.vb.setRange(xRange=(0, 2.5), yRange=(25, 45), padding=0)

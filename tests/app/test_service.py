@@ -45,9 +45,9 @@ def test_a_user_request_preempts_a_background_msp_job(qtbot, service, image64, i
     service.jobStarted.connect(lambda job_id: events.append(("started", job_id, False)))
     service.jobCancelled.connect(lambda job_id, preempted: events.append(("cancelled", job_id, preempted)))
     service.jobFinished.connect(lambda job_id, _o: events.append(("finished", job_id, False)))
-    background = service.submit(image200, SideSettings("msp:fast", 0.3), Priority.SWEEP)
+    background = service.submit(image200, SideSettings("msp-fast", 0.3), Priority.SWEEP)
     qtbot.waitUntil(lambda: ("started", background, False) in events, timeout=60000)
-    user = service.submit(image64, SideSettings("msp:fast", 0.5), Priority.INTERACTIVE)
+    user = service.submit(image64, SideSettings("msp-fast", 0.5), Priority.INTERACTIVE)
     qtbot.waitUntil(lambda: ("finished", user, False) in events, timeout=60000)
     assert ("cancelled", background, True) in events  # preempted, so the sweep can re-queue it
     assert events.index(("cancelled", background, True)) < events.index(("finished", user, False))

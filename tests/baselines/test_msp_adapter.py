@@ -44,7 +44,8 @@ def test_optional_settings_parse_from_text():
     from codec.errors import CodecError
 
     ablated = parse_codec_spec("msp-balanced:lof_iterations=0")
-    assert ablated.lof_iterations == 0 and ablated.name == "msp-balanced-lof0"
+    assert ablated.lof_iterations == 0 and ablated.name == "msp-balanced:lof_iterations=0"  # its name is its spec
+    assert parse_codec_spec("msp-balanced-lof0") == ablated  # the name results files had before
     assert parse_codec_spec("msp-balanced:lof_iterations=none").lof_iterations is None
     with pytest.raises(CodecError, match="not a valid int"):
         parse_codec_spec("msp-balanced:lof_iterations=many")

@@ -63,7 +63,7 @@ def test_bench_profiles_with_lof_ablation(tmp_path, make_image, capsys):
     text = capsys.readouterr().out
     table = [line.split() for line in text.splitlines() if len(line.split()) > 4 and line.split()[1].isdigit()]
     rows = {cells[0]: cells for cells in table}
-    assert rows["fast"][1] == "18" and rows["balanced"][1] == "27" and rows["balanced-lof0"][1] == "27"
+    assert rows["fast"][1] == "18" and rows["balanced"][1] == "27" and rows["balanced:lof_iterations=0"][1] == "27"
     assert rows["balanced"][4] == "-"  # not Kodak: no BD-rate against the Kodak VTM average
     assert "LOF saving, balanced vs the same decoder without LOF" in text
     assert "img0.png" in text and "img1.png" in text

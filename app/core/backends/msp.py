@@ -1,23 +1,21 @@
-"""Access to the MSP codec through its public API, ``codec.api`` only.
+"""What the model thread learns about the MSP codec, and opening .msp files, through ``codec.api``.
 
-Imported lazily, from the worker thread that owns torch and the model: importing ``codec.api``
-pulls in torch (about a second), which must never happen on the GUI thread.
+Encoding goes through the catalogue like every codec (``codec.baselines``' MSP entries); this
+module loads the model when the worker starts (so the window can say what it found) and reads
+bitstream files. Imported lazily, from the worker thread that owns torch and the model:
+importing ``codec.api`` pulls in torch (about a second), which must never happen on the GUI thread.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-import numpy as np
+from codec.baselines.msp import MSP_PROFILES, msp_key
+from codec.types import BitstreamHeader, DecodeResult
 
-from codec.types import BitstreamHeader, DecodeResult, EncodeResult, Progress
-
-from app.core.codecs import DEFAULT_MSP_PROFILES
-
-__all__ = ["MspInfo", "load_msp", "encode", "decode", "read_header", "describe_header"]
+__all__ = ["MspInfo", "load_msp", "decode", "read_header"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,7 @@ class MspInfo:
     """What the worker learns about the MSP codec when it starts."""
 
     available: bool
-    profiles: tuple[str, ...] = DEFAULT_MSP_PROFILES
+    profiles: tuple[str, ...] = MSP_PROFILES
     profile_descriptions: tuple[str, ...] = ()
     default_profile: str = "balanced"
     devices: tuple[str, ...] = ("cpu",)
@@ -34,6 +32,15 @@ class MspInfo:
     """Where the weights came from (e.g. a checkpoint name, or "untrained")."""
     reason: str = ""
     """Why the codec is unavailable (shown in the status bar and tooltips)."""
+
+    @property
+    def codecs(self) -> tuple[str, ...]:
+        """The catalogue keys of the profiles, cheapest first."""
+        return tuple(msp_key(p) for p in self.profiles)
+
+    @property
+    def default_codec(self) -> str:
+        return msp_key(self.default_profile)
 
 
 _api: ModuleType | None = None
@@ -69,7 +76,7 @@ def load_msp() -> MspInfo:
         return MspInfo(available=False, reason=f"MSP codec failed to load: {exc}", devices=_torch_devices())
     return MspInfo(
         available=True,
-        profiles=tuple(p.name for p in profiles) or DEFAULT_MSP_PROFILES,
+        profiles=tuple(p.name for p in profiles) or MSP_PROFILES,
         profile_descriptions=tuple(p.description for p in profiles),
         default_profile=api.DEFAULT_PROFILE,
         devices=devices,
@@ -78,21 +85,9 @@ def load_msp() -> MspInfo:
     )
 
 
-def encode(pixels: np.ndarray, profile: str, quality: float, device: str,
-           progress: Callable[[Progress], None] | None, cancel: Callable[[], bool] | None) -> EncodeResult:
-    # The API turns the array into a tensor in place of copying; hand it a writable copy of our
-    # read-only reference so torch never aliases (or warns about) shared memory.
-    pixels = np.array(pixels, dtype=np.uint8, copy=True)
-    return _module().encode(pixels, profile=profile, quality=quality, device=device, progress=progress, cancel=cancel)
-
-
 def decode(data: bytes, device: str = "cpu", max_pixels: int | None = None) -> DecodeResult:
     return _module().decode(data, device=device, max_pixels=max_pixels)
 
 
 def read_header(data: bytes) -> BitstreamHeader:
     return _module().read_header(data)
-
-
-def describe_header(header: BitstreamHeader) -> str:
-    return header.describe()
