@@ -102,7 +102,7 @@ def test_msp_encodes_and_decodes_the_demo_image_with_the_shipped_weights(install
 def test_msp_studio_starts_and_takes_a_screenshot(installed: Path) -> None:
     work = installed.parent
     settings = work / "studio.ini"  # MSP fast against JPEG, no bitrate matching, no sweep: quick to settle
-    settings.write_text("[sides]\nA\\codec=msp:fast\nA\\quality=0.5\nB\\codec=jpeg\nB\\quality=0.5\n"
+    settings.write_text("[sides]\nA\\codec=msp-fast\nA\\quality=0.5\nB\\codec=jpeg\nB\\quality=0.5\n"
                         "auto_match=false\n\n[rd]\nsweep=false\n")
     shot = work / "studio.png"
     env = _clean_env(QT_QPA_PLATFORM="offscreen")
