@@ -164,7 +164,7 @@ def register(subparsers) -> None:
         "--transform", default="learned", choices=("learned", "wavelet"), help="learned transforms, or the fixed wavelet packet"
     )
     p.add_argument(
-        "--synthesis-input", default="round", choices=("round", "coder"),
+        "--synthesis-input", default="coder", choices=("round", "coder"),
         help="train the synthesis on round(y), or on the decoder's mean + round(y - mean)",
     )
     p.add_argument("--quiet", action="store_true")

@@ -216,7 +216,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(cfg, step, elapsed / cfg.budget_seconds)
         try:
-            out = model.forward_train(x, qualities, schedule, lambda: autocast_for(device))
+            out = model.forward_train(x, qualities, schedule, lambda: autocast_for(device), "coder")
             loss, _bpp, _mse = rd_loss(x, out, cfg.crop_size**2)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -47,15 +47,18 @@ def _val_loss(run_dir, data_dir):
     return validate(model, crops, qualities=(0.5,))["q0.50"]["loss"]
 
 
-def test_short_run_lowers_the_loss(data_dir, tmp_path):
-    train(_cfg(data_dir, tmp_path / "a", steps=1, checkpoint_every=1), progress=False)
+@pytest.mark.parametrize("synthesis_input", ["coder", "round"])
+def test_short_run_lowers_the_loss(data_dir, tmp_path, synthesis_input):
+    train(_cfg(data_dir, tmp_path / "a", steps=1, checkpoint_every=1, synthesis_input=synthesis_input), progress=False)
     before = _val_loss(tmp_path / "a", data_dir)
-    train(_cfg(data_dir, tmp_path / "a", steps=40, checkpoint_every=40), progress=False)
+    train(_cfg(data_dir, tmp_path / "a", steps=40, checkpoint_every=40, synthesis_input=synthesis_input), progress=False)
     after = _val_loss(tmp_path / "a", data_dir)
     assert after < 0.8 * before
 
 
 def test_resume_is_exact(data_dir, tmp_path):
+    """The recipe as shipped (the synthesis on the decoder's latent) resumes bit for bit."""
+    assert _cfg(data_dir, tmp_path).synthesis_input == "coder"
     straight = train(_cfg(data_dir, tmp_path / "straight"), progress=False)
     train(_cfg(data_dir, tmp_path / "resumed", stop_at_step=4), progress=False)
     resumed = train(_cfg(data_dir, tmp_path / "resumed"), progress=False)
