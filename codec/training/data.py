@@ -17,11 +17,10 @@ import torch
 from PIL import Image
 
 from codec.errors import ImageInputError
-from codec.image_io import load_image
+from codec.image_io import IMAGE_SUFFIXES, load_image
 
 __all__ = ["TrainingImages", "split_paths", "image_paths", "IMAGE_SUFFIXES"]
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def image_paths(folder: str | Path) -> list[Path]:
