@@ -8,7 +8,7 @@ from pathlib import Path
 
 from codec.errors import CodecError
 
-__all__ = ["positive_int", "pixel_count", "image_folder", "KODAK_DEFAULT", "KODAK_SOURCE"]
+__all__ = ["positive_int", "positive_float", "pixel_count", "image_folder", "KODAK_DEFAULT", "KODAK_SOURCE"]
 
 
 def positive_int(text: str) -> int:
@@ -19,6 +19,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0 (factors, rates)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
     return value
 
 

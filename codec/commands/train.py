@@ -6,18 +6,20 @@ import argparse
 import json
 from pathlib import Path
 
-from codec.commands.arguments import positive_int
+from codec.commands.arguments import positive_float, positive_int
 from codec.data import WEIGHTS
 from codec.errors import CodecError
 
 __all__ = ["register"]
 
 TRAIN_DEFAULT = "../shared/data/train"  # where a development checkout has the training set
+SCHEDULE_MIXES = ("equal", "fast-first")  # codec.training.recipe's EQUAL_ and FAST_FIRST_SCHEDULES
 
 
 def _train(args: argparse.Namespace) -> int:
     from codec.models.msp_codec import ModelConfig
     from codec.training.loop import TrainConfig, train
+    from codec.training.recipe import EQUAL_SCHEDULES, FAST_FIRST_SCHEDULES
 
     if not Path(args.data).is_dir():
         raise CodecError(
@@ -51,6 +53,9 @@ def _train(args: argparse.Namespace) -> int:
         threads=args.threads,
         model=model,
         synthesis_input=args.synthesis_input,
+        quality_per_sample=args.quality_per_sample,
+        spike_factor=args.spike_clip,
+        schedule_weights=FAST_FIRST_SCHEDULES if args.schedule_mix == "fast-first" else EQUAL_SCHEDULES,
     )
     report = train(cfg, progress=not args.quiet)
     if report.rank != 0:  # one report per job, not one per process (they would interleave)
@@ -166,6 +171,18 @@ def register(subparsers) -> None:
     p.add_argument(
         "--synthesis-input", default="coder", choices=("round", "coder"),
         help="train the synthesis on round(y), or on the decoder's mean + round(y - mean)",
+    )
+    p.add_argument(
+        "--quality-per-sample", action="store_true",
+        help="each crop of a batch trains its own quality (lambda), instead of one per batch",
+    )
+    p.add_argument(
+        "--spike-clip", type=positive_float, default=None, metavar="FACTOR",
+        help="clip the gradient only above FACTOR x the running median norm (default: a fixed clip at 1.0)",
+    )
+    p.add_argument(
+        "--schedule-mix", choices=SCHEDULE_MIXES, default="equal",
+        help="how often each profile's decode schedule is unrolled: equally, or fast 50 / balanced 30 / best 20 %%",
     )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_train)

@@ -42,6 +42,7 @@ from codec.training.data import TrainingImages, image_paths
 from codec.training.device_crops import DeviceCrops
 from codec.training.loop import autocast_for, channels_last_transforms, cosine_decay, rd_loss, validate
 from codec.training.pack import VALIDATION_DIR
+from codec.training.recipe import FAST_FIRST_SCHEDULES, SpikeGuard, draw_qualities
 from codec.zoo import export_weights, load_model, weights_metadata
 
 __all__ = ["BurstConfig", "BurstReport", "run_burst", "RAW_WEIGHTS", "EMA_WEIGHTS", "REPORT"]
@@ -66,7 +67,7 @@ class BurstConfig:
     warmup_steps: int = 50
     decay_fraction: float = 0.3  # the last 30 % of the budget decays the learning rate
     ema_decay: float = 0.998
-    schedule_weights: tuple[tuple[str, float], ...] = (("fast", 0.5), ("balanced", 0.3), ("best", 0.2))
+    schedule_weights: tuple[tuple[str, float], ...] = FAST_FIRST_SCHEDULES
     spike_factor: float = 3.0
     device: str = "cuda"
     seed: int = 0
@@ -202,7 +203,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
 
     batch = cfg.batch_size
     step, crops_done, clipped = 0, 0, 0
-    norms: list[float] = []
+    guard = SpikeGuard(factor=cfg.spike_factor)
     losses: list[float] = []
     start = last_save = last_log = time.perf_counter()
     while True:
@@ -211,7 +212,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
         if elapsed >= cfg.budget_seconds or (cfg.max_steps is not None and step >= cfg.max_steps):
             break
         x = crops.batch(rng, batch, cfg.crop_size).contiguous(memory_format=torch.channels_last)
-        qualities = torch.from_numpy(rng.uniform(0.0, 1.0, batch)).float().to(device)
+        qualities = cast(torch.Tensor, draw_qualities(rng, batch, per_sample=True)).to(device)
         schedule = profiles[names[rng.choice(len(names), p=probs)]].schedule
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(cfg, step, elapsed / cfg.budget_seconds)
@@ -229,16 +230,14 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
             batch //= 2
             log(f"out of memory at the first step: batch {batch}")
             continue
-        limit = cfg.spike_factor * float(np.median(norms[-200:])) if len(norms) >= 20 else math.inf
-        norm = float(torch.nn.utils.clip_grad_norm_(params, limit))
+        norm, was_clipped = guard.clip(params)
         if not math.isfinite(norm):
             optimizer.zero_grad(set_to_none=True)  # a non-finite gradient: skip the step
             log(f"step {step}: non-finite gradient norm, step skipped")
             continue
-        clipped += norm > limit
+        clipped += was_clipped
         optimizer.step()
         averaged.update_parameters(model)
-        norms.append(norm)
         losses.append(float(loss.detach()))
         step += 1
         crops_done += batch

@@ -30,6 +30,7 @@ from codec.errors import CodecError, ImageInputError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
 from codec.training.data import TrainingImages, split_paths
+from codec.training.recipe import EQUAL_SCHEDULES, SpikeGuard, draw_qualities, weighted_schedule_name
 
 __all__ = [
     "TrainConfig", "TrainReport", "train", "rd_loss", "load_checkpoint_model", "read_checkpoint", "autocast_for",
@@ -57,6 +58,11 @@ class TrainConfig:
     # What the synthesis trains on (MSPCodecModel.forward_train): "coder", the decoder's latent, won
     # the session-7 A/B by 28 points of Kodak BD-rate against "round" (the model card).
     synthesis_input: str = "coder"
+    # The step recipe (codec.training.recipe): the defaults are the recipe the shipped weights grew
+    # up on; the burst's recipe is per-sample qualities, a spike-only clip and fast-first schedules.
+    quality_per_sample: bool = False
+    spike_factor: float | None = None  # None: the fixed clip at 1.0
+    schedule_weights: tuple[tuple[str, float], ...] = EQUAL_SCHEDULES
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
@@ -90,13 +96,6 @@ def _lr_at(cfg: TrainConfig, step: int) -> float:
     return cosine_decay(cfg.learning_rate, cfg.final_learning_rate, progress)
 
 
-def _schedule_index(seed: int, step: int, count: int) -> int:
-    """The step's MSP schedule, a function of (seed, step) only: every DDP rank unrolls the same
-    schedule, so none waits at the gradient all-reduce for another's longer unroll (the unroll's
-    cost hardly depends on the batch size), and a resumed run draws the same ones."""
-    return int(np.random.default_rng([seed, step]).integers(count))
-
-
 def autocast_for(device: torch.device):
     """bf16 autocast where the device supports it (the transforms' context in training)."""
     if device.type in ("cpu", "cuda"):
@@ -120,7 +119,7 @@ class _Wrapper(nn.Module):
         self.device = device
         self.synthesis_input = synthesis_input
 
-    def forward(self, x: torch.Tensor, quality: float, schedule):
+    def forward(self, x: torch.Tensor, quality: float | torch.Tensor, schedule):
         return self.model.forward_train(x, quality, schedule, lambda: autocast_for(self.device), self.synthesis_input)
 
 
@@ -199,6 +198,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     step = 0
     rng = np.random.default_rng(cfg.seed + 1000 * rank)
     losses: list[float] = []
+    guard = SpikeGuard(factor=cfg.spike_factor)
     if ckpt_path.exists():
         ckpt = read_checkpoint(ckpt_path, map_location=device)
         model.load_state_dict(ckpt["model"])
@@ -210,6 +210,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
         else:  # other ranks only need streams of their own
             rng = np.random.default_rng([cfg.seed, rank, step])
         losses = list(ckpt.get("losses", []))
+        guard.norms = list(ckpt.get("gradient_norms", []))
         log(f"resumed from {ckpt_path} at step {step}")
 
     wrapper = _Wrapper(model, device, cfg.synthesis_input)
@@ -219,7 +220,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
         calibration = images.random_batch(np.random.default_rng([cfg.seed, 7]), 32, cfg.crop_size)
         std = model.calibrate_initial_scales(calibration.to(device))  # same draw on every rank
         log(f"initial scales from {len(calibration)} crops: {float(std.min()):.2f} .. {float(std.max()):.2f}")
-    schedules = [p.schedule for p in load_profiles().values()]
+    profiles = load_profiles()
     num_pixels = cfg.crop_size**2
     log(f"training on {len(images.arrays)} images ({len(val_paths)} held out), device {device}, step {step}/{cfg.steps}")
 
@@ -234,15 +235,21 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     end = min(cfg.steps, cfg.stop_at_step or cfg.steps)
     while step < end:
         x = images.random_batch(rng, cfg.batch_size, cfg.crop_size).to(device).contiguous(memory_format=torch.channels_last)
-        quality = float(rng.uniform(0.0, 1.0))
-        schedule = schedules[_schedule_index(cfg.seed, step, len(schedules))]
+        quality = draw_qualities(rng, cfg.batch_size, cfg.quality_per_sample)
+        if isinstance(quality, torch.Tensor):
+            quality = quality.to(device)
+        schedule = profiles[weighted_schedule_name(cfg.seed, step, cfg.schedule_weights)].schedule
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(cfg, step)
         out = net(x, quality, schedule)
         loss, bpp, mse = rd_loss(x, out, num_pixels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        norm, _clipped = guard.clip(list(model.parameters()))
+        if not math.isfinite(norm):  # a non-finite gradient: skip the step, draw the next batch
+            optimizer.zero_grad(set_to_none=True)
+            log(f"step {step}: non-finite gradient norm, step skipped")
+            continue
         optimizer.step()
         step += 1
         loss_value, bpp_value, mse_value = float(loss.detach()), float(bpp.detach()), float(mse.detach())
@@ -250,7 +257,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
         if bar is not None:
             bar.update(1)
             psnr = 10 * math.log10(1 / max(mse_value, 1e-12))
-            bar.set_postfix(loss=f"{loss_value:.3f}", bpp=f"{bpp_value:.3f}", psnr=f"{psnr:.2f}", q=f"{quality:.2f}")
+            q_text = "mixed" if isinstance(quality, torch.Tensor) else f"{quality:.2f}"
+            bar.set_postfix(loss=f"{loss_value:.3f}", bpp=f"{bpp_value:.3f}", psnr=f"{psnr:.2f}", q=q_text)
         if rank == 0 and (step % cfg.checkpoint_every == 0 or step == end):
             _save_atomic(
                 {
@@ -260,6 +268,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
                     "numpy_rng": rng.bit_generator.state,
                     "torch_rng": torch.get_rng_state(),
                     "losses": losses[-5000:],
+                    "gradient_norms": guard.norms,
                     "model_config": cfg.model.to_dict(),
                     "train_config": {k: v for k, v in asdict(cfg).items() if k != "model"},
                 },

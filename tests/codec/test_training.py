@@ -14,6 +14,7 @@ from PIL import Image
 from codec.models.msp_codec import ModelConfig
 from codec.training.data import TrainingImages
 from codec.training.loop import TrainConfig, train, validate
+from codec.training.recipe import EQUAL_SCHEDULES, FAST_FIRST_SCHEDULES, SpikeGuard, weighted_schedule_name
 
 TINY = ModelConfig(transform_width=16, latent_channels=16, msp_features=16, msp_depth=1)
 
@@ -88,14 +89,43 @@ def test_ddp_two_cpu_processes(data_dir, tmp_path):
     assert report["steps"] == 3 and np.isfinite(report["last_loss"])
 
 
-def test_every_schedule_is_trained_about_equally_often():
-    """The schedule is drawn per step, the same on every DDP rank; all profiles' schedules get
-    their share, and a different seed gives a different sequence."""
-    from codec.training.loop import _schedule_index
+@pytest.mark.parametrize("weights", [EQUAL_SCHEDULES, FAST_FIRST_SCHEDULES])
+def test_schedules_are_drawn_by_their_weights(weights):
+    """The schedule is drawn per step, the same on every DDP rank; each profile's schedule gets
+    its weight's share, and a different seed gives a different sequence."""
+    draws = [weighted_schedule_name(0, step, weights) for step in range(3000)]
+    total = sum(w for _, w in weights)
+    assert all(abs(draws.count(name) / 3000 - w / total) < 0.04 for name, w in weights)
+    assert draws != [weighted_schedule_name(1, step, weights) for step in range(3000)]
 
-    draws = [_schedule_index(0, step, 3) for step in range(3000)]
-    assert all(abs(draws.count(i) / 3000 - 1 / 3) < 0.04 for i in range(3))
-    assert draws != [_schedule_index(1, step, 3) for step in range(3000)]
+
+def test_spike_guard_clips_only_spikes():
+    """After its warm-up the guard leaves gradients of the usual size alone and scales a spike
+    down to factor x the running median; the fixed clip scales every large gradient."""
+    param = torch.nn.Parameter(torch.zeros(4))
+    guard = SpikeGuard(factor=3.0, warmup=5)
+    for size in [1.0, 2.0, 1.5, 1.0, 2.0, 30.0]:
+        param.grad = torch.full((4,), size / 2)  # norm == size
+        norm, clipped = guard.clip([param])
+        assert norm == pytest.approx(size) and clipped == (size == 30.0)
+    assert float(param.grad.norm()) == pytest.approx(3.0 * 1.5)
+    fixed = SpikeGuard(factor=None)
+    param.grad = torch.full((4,), 3.0)
+    assert fixed.clip([param]) == (pytest.approx(6.0), True)
+    assert float(param.grad.norm()) == pytest.approx(1.0)
+
+
+def test_the_burst_recipe_trains_and_resumes_exactly(data_dir, tmp_path):
+    """Per-sample qualities, the spike guard (its norms travel in the checkpoint) and weighted
+    schedules: a run stopped and resumed equals one that never stopped."""
+    recipe = {"quality_per_sample": True, "spike_factor": 3.0, "schedule_weights": FAST_FIRST_SCHEDULES, "steps": 30}
+    straight = train(_cfg(data_dir, tmp_path / "straight", **recipe), progress=False)
+    train(_cfg(data_dir, tmp_path / "resumed", stop_at_step=24, **recipe), progress=False)
+    resumed = train(_cfg(data_dir, tmp_path / "resumed", **recipe), progress=False)
+    assert resumed.losses == straight.losses
+    ckpt = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)
+    assert len(ckpt["gradient_norms"]) == 30
+    assert np.mean(straight.losses[-5:]) < np.mean(straight.losses[:5])
 
 
 def test_backbone_head_for_a_steps_channels_matches_the_full_head():
