@@ -80,6 +80,7 @@ class StudioController(QObject):
         self.service.jobFailed.connect(self._on_failed)
         self.service.jobCancelled.connect(self._on_cancelled)
         self.service.mspReady.connect(self._on_msp_ready)
+        self.service.userIdle.connect(self.sweep.resume)
 
     # -- properties ---------------------------------------------------------------------------
     @property

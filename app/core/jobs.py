@@ -42,3 +42,7 @@ class JobRunner(Protocol):
     def cancel(self, request_id: int) -> None:
         """Nobody wants ``request_id`` any more (a cancellation event follows for running work)."""
         ...
+
+    def user_busy(self) -> bool:
+        """Work the user waits for (anything above the sweep's priority) is queued or running."""
+        ...

@@ -1,7 +1,9 @@
 """Runs the background RD sweep: feeds :func:`~app.core.sweep.sweep_plan` to the service a little at a time.
 
-At most one classic and one MSP sweep job are in flight, at the lowest priority, so a user's
-own request never waits behind a queue of background work. Points the RD store already has are
+At most one classic and one MSP sweep job are in flight, at the lowest priority, and none starts
+while the user waits for work of their own (:meth:`JobRunner.user_busy`): the user's request
+preempts the sweep's running jobs, and the sweep resumes when the service says the user's work is
+done (:meth:`resume`). Points the RD store already has are
 not measured again; a sweep job pushed aside by a user request goes back to the front of the plan.
 Plain Python: the controller feeds it the service's job events; tests feed it a fake service.
 """
@@ -76,6 +78,10 @@ class SweepScheduler:
         self._total = self._done = 0
         self.progress.emit(0, 0)
 
+    def resume(self) -> None:
+        """The user's own work has ended: go on with the plan."""
+        self._pump()
+
     # -- job events -------------------------------------------------------------------------------
     def on_finished(self, job_id: int) -> None:
         """A sweep point was measured (the controller put it in the RD store): on to the next."""
@@ -99,7 +105,7 @@ class SweepScheduler:
     def _pump(self) -> None:
         """Keep at most one pool and one model-thread sweep job in flight, so user requests stay snappy."""
         image = self.state.image
-        if image is None:
+        if image is None or self.runner.user_busy():
             return
         busy_classic = any(not on_model_thread(s.codec) for s in self._jobs.values())
         busy_msp = any(on_model_thread(s.codec) for s in self._jobs.values())

@@ -7,6 +7,9 @@
 - Results are cached (LRU by image hash + codec + quality + device): a cache hit is answered on
   the next event-loop turn, so callers see the same asynchronous flow either way.
 - Identical requests in flight are coalesced: the newcomer follows the running job.
+- The user's own work comes first: a job the user waits for (a side's encode, a bitrate match, an
+  opened ``.msp``) preempts the background sweep's running jobs on the model thread and the
+  pool, and :meth:`user_busy` / ``userIdle`` let the sweep hold back until that work is done.
 - Job ids let callers drop stale results; ``cancel`` stops work that nobody wants any more.
 """
 
@@ -39,6 +42,7 @@ class EncodeService(QObject):
     jobCancelled = Signal(int, bool)  # job id, preempted
     mspReady = Signal(object)  # MspInfo
     bitstreamOpened = Signal(int, object, object)  # job id, EncodeOutcome, decoded pixels
+    userIdle = Signal()  # the last job the user waited for has ended: background work may go on
 
     _runMsp = Signal(object)
     _openBitstream = Signal(object)
@@ -112,6 +116,8 @@ class EncodeService(QObject):
                     job = self._jobs[primary]
                     job.cancel()
                     self._drop_from_msp_queue(primary)
+                    if job.priority > Priority.SWEEP:  # a cancelled job no longer holds the sweep back
+                        QTimer.singleShot(0, self, self._note_user_job_ended)
                 return
 
     def is_busy(self) -> bool:
@@ -121,8 +127,16 @@ class EncodeService(QObject):
         """Decode a .msp file on the MSP worker; answers with ``bitstreamOpened`` or ``jobFailed``."""
         job = BitstreamJob(next_job_id(), data, device, reference, name)
         heapq.heappush(self._msp_queue, (-int(Priority.INTERACTIVE), next(self._order), job))
+        self._preempt_below(Priority.INTERACTIVE)
         self._dispatch_msp()
         return job.job_id
+
+    def user_busy(self) -> bool:
+        """Whether work the user waits for is queued or running: everything above the sweep's
+        priority, and opened ``.msp`` files."""
+        if isinstance(self._msp_running, BitstreamJob) or any(isinstance(j, BitstreamJob) for _, _, j in self._msp_queue):
+            return True
+        return any(job.priority > Priority.SWEEP and not job.cancelled() for job in self._jobs.values())
 
     def shutdown(self, timeout_ms: int = 120_000) -> bool:
         """Cancel everything and stop the threads (called when the window closes).
@@ -150,14 +164,24 @@ class EncodeService(QObject):
         self._jobs[job.job_id] = job
         self._subscribers[job.job_id] = subscribers
         self._inflight[CacheKey.of(job.image.key, job.settings)] = job.job_id
+        if job.priority > Priority.SWEEP:
+            self._preempt_below(job.priority)
         if on_model_thread(job.settings.codec):
             heapq.heappush(self._msp_queue, (-int(job.priority), next(self._order), job))
-            running = self._msp_running
-            if isinstance(running, Job) and running.priority < job.priority:
-                running.cancel(preempted=True)
             self._dispatch_msp()
         else:
             self.pool.start(ClassicRunnable(job, self._pool_signals), int(job.priority))
+
+    def _preempt_below(self, priority: Priority) -> None:
+        """Make room for a job of ``priority``: the model thread's running job if it is less
+        urgent, and the sweep's pool jobs (each stops at its next stage; the sweep re-queues
+        them). Pool jobs of a bitrate match run on: the user waits for those too."""
+        running = self._msp_running
+        if isinstance(running, Job) and running.priority < priority:
+            running.cancel(preempted=True)
+        for job in self._jobs.values():
+            if job.priority == Priority.SWEEP and not on_model_thread(job.settings.codec) and not job.cancelled():
+                job.cancel(preempted=True)
 
     def _raise_priority(self, job: Job, priority: Priority) -> None:
         if priority <= job.priority:
@@ -191,8 +215,15 @@ class EncodeService(QObject):
             return
 
     def _on_msp_idle(self) -> None:
+        ended = self._msp_running
         self._msp_running = None
         self._dispatch_msp()
+        if isinstance(ended, BitstreamJob):
+            self._note_user_job_ended()
+
+    def _note_user_job_ended(self) -> None:
+        if not self.user_busy() and not self._closed:
+            self.userIdle.emit()
 
     def _on_msp_ready(self, info: MspInfo) -> None:
         self.msp_info = info
@@ -221,11 +252,15 @@ class EncodeService(QObject):
         self.cache.put(CacheKey.of(outcome.image_key, outcome.settings), outcome)
         for request_id in subscribers:
             self.jobFinished.emit(request_id, outcome)
+        if job.priority > Priority.SWEEP:
+            self._note_user_job_ended()
 
     def _on_failed(self, job_id: int, message: str) -> None:
         job, subscribers = self._finish(job_id)
         for request_id in subscribers if job is not None else [job_id]:
             self.jobFailed.emit(request_id, message)
+        if job is None or job.priority > Priority.SWEEP:
+            self._note_user_job_ended()
 
     def _on_cancelled(self, job_id: int) -> None:
         job, subscribers = self._finish(job_id)
@@ -233,6 +268,8 @@ class EncodeService(QObject):
             return
         for request_id in subscribers:
             self.jobCancelled.emit(request_id, job.preempted)
+        if job.priority > Priority.SWEEP:
+            self._note_user_job_ended()
 
     def _on_bitstream(self, job_id: int, outcome: EncodeOutcome, pixels: object) -> None:
         self.bitstreamOpened.emit(job_id, outcome, pixels)

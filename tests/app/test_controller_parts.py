@@ -42,6 +42,7 @@ class FakeRunner:
         self.msp_info = msp_info
         self.jobs: dict[int, tuple[SideSettings, Priority]] = {}
         self.cancelled: list[int] = []
+        self.busy = False  # what user_busy() answers: tests set it
         self._ids = itertools.count(1)
 
     def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
@@ -52,6 +53,9 @@ class FakeRunner:
 
     def cancel(self, request_id: int) -> None:
         self.cancelled.append(request_id)
+
+    def user_busy(self) -> bool:
+        return self.busy
 
     def live(self, priority: Priority, ended: AbstractSet[int] = frozenset()) -> list[int]:
         """Ids of ``priority`` neither cancelled nor in ``ended``, oldest first."""
@@ -322,6 +326,7 @@ class FakeService(QObject):
     jobCancelled = Signal(int, bool)
     mspReady = Signal(object)
     bitstreamOpened = Signal(int, object, object)
+    userIdle = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -339,6 +344,9 @@ class FakeService(QObject):
 
     def cancel(self, request_id: int) -> None:
         self.runner.cancel(request_id)
+
+    def user_busy(self) -> bool:
+        return self.runner.user_busy()
 
     def open_bitstream(self, data: bytes, device: str, reference: LoadedImage | None, name: str) -> int:
         job_id = 1000 + len(self.bitstreams)
@@ -458,3 +466,18 @@ def test_controller_routes_an_injected_service_to_its_parts(qtbot, image64) -> N
     assert c.sweep_running() and runner.live(Priority.SWEEP)
     c.shutdown()
     assert service.shut_down and not c.sweep_running()
+
+
+def test_the_sweep_waits_while_the_user_waits_and_resumes_after(image64) -> None:
+    """No sweep job starts while work the user waits for is in flight; resume() goes on."""
+    runner = FakeRunner(MspInfo(available=False, reason="no model"))
+    state = state_with(image64, SideSettings("jpeg", 0.6))
+    sweep = SweepScheduler(state, RDStore(), runner)
+    runner.busy = True
+    sweep.start()
+    assert not runner.live(Priority.SWEEP) and sweep.running()
+    sweep.resume()
+    assert not runner.live(Priority.SWEEP)
+    runner.busy = False
+    sweep.resume()
+    assert len(runner.live(Priority.SWEEP)) == 1

@@ -51,3 +51,38 @@ def test_a_user_request_preempts_a_background_msp_job(qtbot, service, image64, i
     qtbot.waitUntil(lambda: ("finished", user, False) in events, timeout=60000)
     assert ("cancelled", background, True) in events  # preempted, so the sweep can re-queue it
     assert events.index(("cancelled", background, True)) < events.index(("finished", user, False))
+
+
+def test_an_opened_file_preempts_a_running_sweep_job(qtbot, service, image64) -> None:
+    """A user who opens a .msp while the sweep runs a long MSP-best encode sees the file within
+    seconds: the sweep's job is pushed aside (and marked preempted, so the sweep retries it),
+    instead of the file waiting minutes behind it."""
+    import time
+
+    import numpy as np
+
+    from codec import api
+
+    from app.core.image_io import image_from_array
+
+    data = api.encode(image64.pixels, profile="fast", quality=0.5).data
+    rng = np.random.default_rng(0)
+    big = image_from_array(rng.integers(0, 256, (512, 768, 3), dtype=np.uint8), name="noise")
+    events: list[tuple[str, int, bool]] = []
+    service.jobStarted.connect(lambda job_id: events.append(("started", job_id, False)))
+    service.jobCancelled.connect(lambda job_id, preempted: events.append(("cancelled", job_id, preempted)))
+    opened: list[int] = []
+    service.bitstreamOpened.connect(lambda job_id, _o, _p: opened.append(job_id))
+    idle: list[bool] = []
+    service.userIdle.connect(lambda: idle.append(True))
+    background = service.submit(big, SideSettings("msp-best", 0.9), Priority.SWEEP)
+    qtbot.waitUntil(lambda: ("started", background, False) in events, timeout=60000)
+    assert not service.user_busy()
+    t0 = time.perf_counter()
+    job = service.open_bitstream(data, "cpu", None, "kodim.msp")
+    assert service.user_busy()
+    qtbot.waitUntil(lambda: job in opened, timeout=15000)
+    assert time.perf_counter() - t0 < 15
+    assert ("cancelled", background, True) in events
+    qtbot.waitUntil(lambda: bool(idle), timeout=5000)  # the sweep may go on now
+    assert not service.user_busy()
