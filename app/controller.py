@@ -24,6 +24,8 @@ from app.core.batch import BatchQueue
 from app.core.bitrate_matcher import BitrateMatcher
 from app.core.codecs import SideSettings, has_devices, on_model_thread
 from app.core.image_io import LoadedImage
+from app.core.rd_disk_cache import RDDiskCache
+from app.core.rd_persistence import RDPersistence
 from app.core.rd_store import RDStore
 from app.core.results import EncodeOutcome
 from app.core.side_jobs import SideJobs
@@ -49,8 +51,10 @@ class StudioController(QObject):
     matchStatus = Signal(str)
 
     def __init__(self, settings_a: SideSettings, settings_b: SideSettings, *, service: EncodeService | None = None,
-                 sweep_enabled: bool = True, auto_match: bool = True, parent: QObject | None = None) -> None:
-        """``service``: where every encode runs; None builds a real :class:`EncodeService` of its own."""
+                 sweep_enabled: bool = True, auto_match: bool = True, rd_cache: RDDiskCache | None = None,
+                 parent: QObject | None = None) -> None:
+        """``service``: where every encode runs; None builds a real :class:`EncodeService` of its own.
+        ``rd_cache``: where RD points outlive the session (None: they are kept in memory only)."""
         super().__init__(parent)
         self.state = ComparisonState(settings_a, settings_b)
         self.view = ViewState()
@@ -62,6 +66,7 @@ class StudioController(QObject):
         self.side_jobs = SideJobs(self.state, self.service)
         self.sweep = SweepScheduler(self.state, self.rd, self.service, enabled=sweep_enabled)
         self.matcher = BitrateMatcher(self.state, self.service)
+        self.saved_rd = RDPersistence(self.rd, rd_cache, lambda: self.service.msp_info)
         self.file_actions = FileActions(self.state, self.batch, self.service, self.files, self.side_jobs, self)
 
         for side in self.state.sides.values():
@@ -135,6 +140,7 @@ class StudioController(QObject):
         self.matcher.cancel()
         self.side_jobs.drop_all()
         self.rd.reset(image.key)
+        self.saved_rd.restore()  # before the sweep plans: what earlier sessions measured is not measured again
         self.state.set_image(image)
         self.view.set_image_size(image.width, image.height)
         for side in self.state.sides.values():
@@ -179,6 +185,10 @@ class StudioController(QObject):
     def stop_sweep(self, disable: bool = False) -> None:
         self.sweep.stop(disable)
 
+    def clear_saved_points(self) -> int:
+        """Forget the RD points saved by past sessions (this session's stay on the plot); files removed."""
+        return self.saved_rd.clear()
+
     def start_match(self, target: SideName = SideName.B) -> None:
         """Search B's quality so that its bpp is closest to A's (background probes)."""
         self.matcher.start(target)
@@ -191,7 +201,8 @@ class StudioController(QObject):
         self.side_jobs.on_progress(job_id, progress)
 
     def _on_finished(self, job_id: int, outcome: EncodeOutcome) -> None:
-        self.rd.add(outcome)  # every result of this image is an RD point, whoever asked for it
+        if not self.side_jobs.is_preview(job_id):  # every result of this image is an RD point, previews aside
+            self.rd.add(outcome)
         self.side_jobs.on_finished(job_id, outcome)
         self.sweep.on_finished(job_id)
         self.matcher.on_finished(job_id, outcome)
@@ -217,6 +228,7 @@ class StudioController(QObject):
         for side in self.state.sides.values():
             if has_devices(side.settings.codec) and side.settings.device not in info.devices:
                 self.set_side_settings(side.name, side.settings.with_(device="cpu"), user=False)
+        self.saved_rd.restore()  # the MSP points saved with these weights
         self.sweep.add_msp(info)
 
     # -- lifetime ----------------------------------------------------------------------------------

@@ -43,6 +43,10 @@ class JobRunner(Protocol):
         """Nobody wants ``request_id`` any more (a cancellation event follows for running work)."""
         ...
 
+    def cached(self, image: LoadedImage, settings: SideSettings) -> bool:
+        """Whether ``settings``' result for ``image`` is at hand (a submit answers at once)."""
+        ...
+
     def user_busy(self) -> bool:
         """Work the user waits for (anything above the sweep's priority) is queued or running."""
         ...

@@ -4,11 +4,19 @@ A settings change (or a re-run) submits a new job and forgets the side's previou
 cancelled and marked stale. A result reaches a side only while its job id is still that side's
 current one, so a slow old encode can never overwrite a newer setting. Plain Python: the
 controller feeds it the service's job events; tests feed it a fake service.
+
+An MSP profile that overfits its latent (LOF) takes seconds where the same profile without LOF
+takes a fraction of one, and a user waits for that after every slider release. So such a side
+first runs a preview (:meth:`MspInfo.preview_of`: the same profile, LOF off) just ahead of the
+real job, shows it marked as a preview while LOF refines it, and then shows the real result. A
+preview never counts as the side's result for anything else (bitrate matching, the RD plot).
 """
 
 from __future__ import annotations
 
-from app.core.codecs import on_model_thread
+from dataclasses import replace
+
+from app.core.codecs import SideSettings, on_model_thread
 from app.core.events import Event
 from app.core.jobs import JobRunner, Priority
 from app.core.pipeline import original_outcome
@@ -20,6 +28,8 @@ __all__ = ["SideJobs"]
 # The reason EncodeService gives until the MSP worker has reported: MSP jobs queue up meanwhile
 # (the worker runs them once the model is up) instead of failing.
 _MSP_LOADING = "MSP codec is loading"
+PREVIEW_NOTE = "preview without LOF"
+REFINING = "refining with LOF…"
 
 
 class SideJobs:
@@ -33,7 +43,9 @@ class SideJobs:
         self.finished = Event()  # (SideState): a side's own result is now on show
         self.message = Event()  # (level, text): for the message bar
         self._jobs: dict[SideName, int | None] = dict.fromkeys(SideName)
+        self._previews: dict[SideName, int | None] = dict.fromkeys(SideName)
         self._stale: set[int] = set()
+        self._preview_ids: set[int] = set()
 
     def job(self, name: SideName) -> int | None:
         """The id of the side's current job, None when it has nothing running."""
@@ -45,6 +57,18 @@ class SideJobs:
             if current == job_id:
                 return self.state.side(name)
         return None
+
+    def preview_owner(self, job_id: int) -> SideState | None:
+        """The side whose current preview ``job_id`` is; None otherwise."""
+        for name, current in self._previews.items():
+            if current == job_id:
+                return self.state.side(name)
+        return None
+
+    def is_preview(self, job_id: int) -> bool:
+        """Whether ``job_id`` is a side's preview whose end has not been reported yet (asked
+        before :meth:`on_finished`): its result is not a point of the RD plot."""
+        return job_id in self._preview_ids
 
     # -- requests ---------------------------------------------------------------------------------
     def start(self, side: SideState) -> None:
@@ -66,16 +90,33 @@ class SideJobs:
         if on_model_thread(settings.codec) and not info.available and info.reason != _MSP_LOADING:
             side.set_status(SideStatus.FAILED, info.reason)
             return
+        preview = self._preview_settings(settings)
+        if preview is not None and not self.runner.cached(image, settings):
+            # Submitted first: the model thread runs jobs of equal priority in order.
+            job_id = self.runner.submit(image, preview, Priority.INTERACTIVE)
+            self._previews[side.name] = job_id
+            self._preview_ids.add(job_id)
         self._jobs[side.name] = self.runner.submit(image, settings, Priority.INTERACTIVE)
         side.set_status(SideStatus.QUEUED, "queued")
 
+    def _preview_settings(self, settings: SideSettings) -> SideSettings | None:
+        key = self.runner.msp_info.preview_of(settings.codec)
+        return None if key is None else settings.with_(codec=key)
+
     def drop(self, name: SideName) -> None:
         """Forget the side's current job: cancel it and mark its id stale. The side keeps its status."""
+        self._drop_preview(name)
         job_id = self._jobs[name]
         if job_id is not None:
             self._stale.add(job_id)
             self.runner.cancel(job_id)
             self._jobs[name] = None
+
+    def _drop_preview(self, name: SideName) -> None:
+        job_id = self._previews[name]
+        if job_id is not None:
+            self.runner.cancel(job_id)
+            self._previews[name] = None
 
     def drop_all(self) -> None:
         for name in SideName:
@@ -102,7 +143,10 @@ class SideJobs:
     def on_started(self, job_id: int) -> None:
         side = self.owner(job_id)
         if side is not None:
-            side.set_status(SideStatus.RUNNING, "encoding")
+            has_preview = side.result is not None and side.result.label.endswith(PREVIEW_NOTE)
+            side.set_status(SideStatus.RUNNING, REFINING if has_preview else "encoding")
+        elif (side := self.preview_owner(job_id)) is not None:
+            side.set_status(SideStatus.RUNNING, "encoding a preview")
 
     def on_progress(self, job_id: int, progress: JobProgress) -> None:
         side = self.owner(job_id)
@@ -110,8 +154,15 @@ class SideJobs:
             side.set_progress(progress)
 
     def on_finished(self, job_id: int, outcome: EncodeOutcome) -> None:
+        self._preview_ids.discard(job_id)
+        if (preview_side := self.preview_owner(job_id)) is not None:
+            self._previews[preview_side.name] = None
+            preview_side.set_result(replace(outcome, label=f"{outcome.label} · {PREVIEW_NOTE}"))
+            preview_side.set_status(SideStatus.RUNNING, REFINING)
+            return
         side = self.owner(job_id)
         if side is not None:
+            self._drop_preview(side.name)  # a cached real result can arrive before its preview
             self._jobs[side.name] = None
             side.set_result(outcome)
             side.set_status(SideStatus.DONE)
@@ -121,6 +172,10 @@ class SideJobs:
             self.stale_dropped += 1
 
     def on_failed(self, job_id: int, text: str) -> None:
+        self._preview_ids.discard(job_id)
+        if (preview_side := self.preview_owner(job_id)) is not None:
+            self._previews[preview_side.name] = None  # the real job reports for itself
+            return
         side = self.owner(job_id)
         if side is not None:
             self._jobs[side.name] = None
@@ -130,6 +185,10 @@ class SideJobs:
 
     def on_cancelled(self, job_id: int) -> None:
         self._stale.discard(job_id)
+        self._preview_ids.discard(job_id)
+        if (preview_side := self.preview_owner(job_id)) is not None:
+            self._previews[preview_side.name] = None
+            return
         side = self.owner(job_id)
         if side is not None:
             self._jobs[side.name] = None

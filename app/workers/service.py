@@ -131,6 +131,10 @@ class EncodeService(QObject):
         self._dispatch_msp()
         return job.job_id
 
+    def cached(self, image: LoadedImage, settings: SideSettings) -> bool:
+        """Whether the result is in the cache (a submit answers on the next event-loop turn)."""
+        return CacheKey.of(image.key, settings) in self.cache
+
     def user_busy(self) -> bool:
         """Whether work the user waits for is queued or running: everything above the sweep's
         priority, and opened ``.msp`` files."""

@@ -22,15 +22,23 @@ from codec.baselines.palette import PALETTE
 from codec.errors import CodecError, CodecUnavailableError
 from codec.types import Progress
 
-__all__ = ["MSPCodec", "MSP_PROFILES", "MSP_PREFIX", "msp_key", "MSP_CAPABILITIES", "ENTRIES"]
+__all__ = ["MSPCodec", "MSP_PROFILES", "MSP_OVERFITTING_PROFILES", "MSP_PREFIX", "msp_key", "MSP_CAPABILITIES", "ENTRIES"]
 
 try:  # the profile table is plain data (no torch): read the real names when it is there
-    from codec.profiles import PROFILE_NAMES as _NAMES
+    from codec.profiles import load_profiles as _load_profiles
+
+    _OVERFITTING = tuple(
+        name for name, p in _load_profiles().items() if p.lof_iterations > 0 or p.lof_step_search or p.lof_snap_symbols
+    )
+    _NAMES: tuple[str, ...] = tuple(_load_profiles())
 except ImportError:  # pragma: no cover - the API contract's names
-    _NAMES = ("fast", "balanced", "best")
+    _NAMES, _OVERFITTING = ("fast", "balanced", "best"), ("balanced", "best")
 
 #: Profile names of the public API (``codec.api.list_profiles()``), known without importing it.
-MSP_PROFILES: tuple[str, ...] = tuple(_NAMES)
+MSP_PROFILES: tuple[str, ...] = _NAMES
+
+#: The profiles whose encoder overfits its latent (LOF or its searches): seconds per encode.
+MSP_OVERFITTING_PROFILES: tuple[str, ...] = _OVERFITTING
 
 #: Catalogue keys of the MSP codec are ``msp-<profile>``.
 MSP_PREFIX = "msp-"

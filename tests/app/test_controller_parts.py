@@ -43,6 +43,7 @@ class FakeRunner:
         self.jobs: dict[int, tuple[SideSettings, Priority]] = {}
         self.cancelled: list[int] = []
         self.busy = False  # what user_busy() answers: tests set it
+        self.at_hand: set[SideSettings] = set()  # what cached() says is in the cache
         self._ids = itertools.count(1)
 
     def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
@@ -56,6 +57,9 @@ class FakeRunner:
 
     def user_busy(self) -> bool:
         return self.busy
+
+    def cached(self, image: LoadedImage, settings: SideSettings) -> bool:
+        return settings in self.at_hand
 
     def live(self, priority: Priority, ended: AbstractSet[int] = frozenset()) -> list[int]:
         """Ids of ``priority`` neither cancelled nor in ``ended``, oldest first."""
@@ -348,6 +352,9 @@ class FakeService(QObject):
     def user_busy(self) -> bool:
         return self.runner.user_busy()
 
+    def cached(self, image: LoadedImage, settings: SideSettings) -> bool:
+        return self.runner.cached(image, settings)
+
     def open_bitstream(self, data: bytes, device: str, reference: LoadedImage | None, name: str) -> int:
         job_id = 1000 + len(self.bitstreams)
         self.bitstreams[job_id] = (device, name)
@@ -481,3 +488,63 @@ def test_the_sweep_waits_while_the_user_waits_and_resumes_after(image64) -> None
     runner.busy = False
     sweep.resume()
     assert len(runner.live(Priority.SWEEP)) == 1
+
+
+READY = MspInfo(available=True)
+
+
+def test_an_overfitting_profile_shows_a_preview_first_then_its_result(image64) -> None:
+    """Balanced runs LOF (seconds): the side first shows the same profile without LOF, marked as
+    a preview, and only the real result counts as the side's result (bitrate matching waits)."""
+    runner = FakeRunner(READY)
+    state = state_with(image64, SideSettings("msp-balanced", 0.5))
+    jobs = SideJobs(state, runner)
+    shown: list[str] = []
+    jobs.finished.connect(lambda side: shown.append(side.result.label))
+    jobs.start(state.a)
+    preview_id, real_id = runner.live(Priority.INTERACTIVE)
+    assert runner.settings(preview_id) == SideSettings("msp-balanced:lof_iterations=0", 0.5)
+    assert runner.settings(real_id) == SideSettings("msp-balanced", 0.5)
+    assert jobs.is_preview(preview_id) and not jobs.is_preview(real_id)
+    jobs.on_started(preview_id)
+    jobs.on_finished(preview_id, outcome(image64.key, runner.settings(preview_id), bpp=0.5))
+    assert state.a.result is not None and state.a.result.label.endswith("preview without LOF")
+    assert state.a.status is SideStatus.RUNNING and "LOF" in state.a.message
+    assert not shown  # a preview is not the side's result
+    jobs.on_started(real_id)
+    jobs.on_finished(real_id, outcome(image64.key, runner.settings(real_id), bpp=0.45))
+    assert state.a.status is SideStatus.DONE and state.a.result.settings == SideSettings("msp-balanced", 0.5)
+    assert len(shown) == 1 and not shown[0].endswith("preview without LOF")
+
+
+def test_no_preview_for_fast_codecs_or_results_at_hand_and_a_late_preview_is_dropped(image64) -> None:
+    runner = FakeRunner(READY)
+    state = state_with(image64, SideSettings("msp-fast", 0.5), SideSettings("jpeg", 0.5))
+    jobs = SideJobs(state, runner)
+    jobs.start(state.a)
+    jobs.start(state.b)
+    assert len(runner.jobs) == 2  # fast has no LOF, JPEG is not MSP: no previews
+    runner.at_hand.add(SideSettings("msp-best", 0.7))
+    state.a.set_settings(SideSettings("msp-best", 0.7))
+    jobs.start(state.a)
+    assert len(runner.jobs) == 3  # the cache answers at once: no preview
+    state.a.set_settings(SideSettings("msp-best", 0.2))
+    jobs.start(state.a)
+    preview_id, real_id = runner.live(Priority.INTERACTIVE)[-2:]
+    jobs.on_finished(real_id, outcome(image64.key, runner.settings(real_id), bpp=0.3))
+    assert preview_id in runner.cancelled  # the real result came first: the preview is not wanted
+    jobs.on_finished(preview_id, outcome(image64.key, runner.settings(preview_id), bpp=0.35))
+    assert state.a.result.settings == SideSettings("msp-best", 0.2) and state.a.status is SideStatus.DONE
+
+
+def test_a_preview_is_shown_but_never_becomes_an_rd_point(qtbot, image64) -> None:
+    service = FakeService()
+    service.runner.msp_info = READY
+    c = StudioController(SideSettings("msp-balanced", 0.5), SideSettings("original"), service=service,
+                         sweep_enabled=False, auto_match=False)
+    c.set_image(image64)
+    preview_id, real_id = service.runner.live(Priority.INTERACTIVE)
+    service.jobFinished.emit(preview_id, outcome(image64.key, service.runner.settings(preview_id), bpp=0.5))
+    assert c.state.a.result is not None and not c.rd.codecs()
+    service.jobFinished.emit(real_id, outcome(image64.key, service.runner.settings(real_id), bpp=0.45))
+    assert c.rd.codecs() == ["msp-balanced"]
