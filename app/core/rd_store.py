@@ -1,10 +1,13 @@
 """All RD points measured on the current image, grouped per codec.
 
-Fed by the background sweep, the bitrate search and the sides' own results; the plot redraws
-from it. Points are unique per settings, so re-running a setting replaces its point.
+Fed by the background sweep, the bitrate search and the sides' own results, and by the points
+earlier sessions saved (:meth:`RDStore.restore`); the plot redraws from it. Points are unique
+per settings, so re-running a setting replaces its point.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from app.core.codecs import SideSettings
 from app.core.events import Event
@@ -18,6 +21,7 @@ class RDStore:
         self.image_key: str | None = None
         self._points: dict[str, dict[SideSettings, RDPoint]] = {}
         self.changed = Event()  # (codec key or None for "everything")
+        self.measured = Event()  # (image key, RDPoint): a point measured in this session, not restored
 
     def reset(self, image_key: str | None) -> None:
         self.image_key = image_key
@@ -31,7 +35,26 @@ class RDStore:
         point = RDPoint(outcome.settings, outcome.bpp, outcome.metrics.psnr, outcome.metrics.msssim_db)
         self._points.setdefault(outcome.settings.codec, {})[outcome.settings] = point
         self.changed.emit(outcome.settings.codec)
+        self.measured.emit(outcome.image_key, point)
         return True
+
+    def restore(self, image_key: str, points: Iterable[RDPoint]) -> int:
+        """Add points measured in an earlier session; returns how many were new.
+
+        A point this session has measured already is kept: it is at least as fresh. Points of
+        another image (the user opened a new one meanwhile) are refused, like in :meth:`add`."""
+        if image_key != self.image_key:
+            return 0
+        added = 0
+        for point in points:
+            settings = point.settings
+            if settings.is_original or settings in self._points.get(settings.codec, {}):
+                continue
+            self._points.setdefault(settings.codec, {})[settings] = point
+            added += 1
+        if added:
+            self.changed.emit(None)
+        return added
 
     def codecs(self) -> list[str]:
         return list(self._points)
