@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from codec.baselines import ImageCodec
+from codec.baselines import ImageCodec, get_codec
 from codec.baselines.msp import msp_key
 from codec.errors import CodecError, EncodeCancelled
 from codec.eval.metrics import MS_SSIM_MIN_SIDE, bits_per_pixel
@@ -61,11 +61,11 @@ def codec_for(settings: SideSettings) -> ImageCodec:
     with _codecs_lock:
         codec = _codecs.get(key)
         if codec is None:
-            entry = settings.entry
-            if entry is None:
+            if settings.entry is None:
                 raise CodecError("the original is not encoded")
             devices = {"device": settings.device} if has_devices(settings.codec) else {}
-            codec = _codecs[key] = entry.make(**devices)
+            # The key's own settings count (a preview's "msp-balanced:lof_iterations=0").
+            codec = _codecs[key] = get_codec(settings.codec, **devices)
         return codec
 
 

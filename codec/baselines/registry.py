@@ -121,12 +121,13 @@ def get_codec(name: str, **settings: object) -> ImageCodec:
     CodecUnavailableError.
     """
     if ":" in canonical_key(name):
-        return parse_codec_spec(name) if not settings else get_codec(name.partition(":")[0], **settings)
+        return parse_codec_spec(name, **settings)
     return catalogue_entry(name).make(**settings)
 
 
-def parse_codec_spec(spec: str) -> ImageCodec:
-    """Parse ``"name[:key=value[:key=value...]]"``, e.g. ``"vvc:preset=fast"``."""
+def parse_codec_spec(spec: str, **extra: object) -> ImageCodec:
+    """Parse ``"name[:key=value[:key=value...]]"``, e.g. ``"vvc:preset=fast"``; ``extra``
+    settings join the spec's (the app's device choice with a spec's LOF budget) and win."""
     name, *pairs = canonical_key(spec).split(":")
     settings: dict[str, object] = {}
     for pair in pairs:
@@ -134,7 +135,7 @@ def parse_codec_spec(spec: str) -> ImageCodec:
         if not sep or not key:
             raise CodecError(f"bad codec setting {pair!r} in {spec!r}; expected key=value")
         settings[key.strip()] = value.strip()
-    return catalogue_entry(name).make(**settings)
+    return catalogue_entry(name).make(**{**settings, **extra})
 
 
 def all_codecs() -> tuple[ImageCodec, ...]:

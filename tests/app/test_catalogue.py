@@ -117,3 +117,12 @@ def test_old_keys_still_load(app_settings, tmp_path):
     path = tmp_path / "old.json"
     path.write_text(json.dumps({"dataset": "d", "codecs": [old]}))
     assert load_results(path).codecs[0].name == "msp-balanced:lof_iterations=0"
+
+
+def test_a_side_key_with_settings_runs_the_codec_with_them() -> None:
+    """A preview's key turns LOF off on the side's device: the settings after ':' are not dropped."""
+    from app.core.pipeline import codec_for
+
+    preview = codec_for(SideSettings("msp-balanced:lof_iterations=0", 0.5, "cpu"))
+    assert preview.lof_iterations == 0 and preview.profile == "balanced" and preview.device == "cpu"
+    assert codec_for(SideSettings("msp-balanced", 0.5)).lof_iterations is None
