@@ -50,9 +50,11 @@ class SweepScheduler:
         if self.state.image is None:
             return
         info = self.runner.msp_info
-        done = [p.settings for codec in self.rd.codecs() for p in self.rd.curve(codec)]
-        self._plan = sweep_plan(info.codecs if info.available else (), skip=done)
-        self._total = self._done + len(self._plan) + len(self._jobs)
+        wanted = sweep_plan(info.codecs if info.available else ())
+        have, in_flight = self._measured(), set(self._jobs.values())
+        self._plan = [s for s in wanted if s not in have and s not in in_flight]
+        self._total = len(wanted)
+        self._done = self._total - len(self._plan) - len(self._jobs)
         self.progress.emit(self._done, self._total)
         self._pump()
 
@@ -62,8 +64,10 @@ class SweepScheduler:
             return
         known = set(self._plan) | set(self._jobs.values())
         extra = [s for s in sweep_plan(info.codecs, pool=()) if s not in known]
-        self._plan.extend(extra)
+        have = self._measured()
+        self._plan.extend(s for s in extra if s not in have)
         self._total += len(extra)
+        self._done += sum(s in have for s in extra)
         self.progress.emit(self._done, self._total)
         self._pump()
 
@@ -81,6 +85,10 @@ class SweepScheduler:
     def resume(self) -> None:
         """The user's own work has ended: go on with the plan."""
         self._pump()
+
+    def _measured(self) -> set[SideSettings]:
+        """The points the RD store has: measured already, or saved by an earlier session."""
+        return {p.settings for codec in self.rd.codecs() for p in self.rd.curve(codec)}
 
     # -- job events -------------------------------------------------------------------------------
     def on_finished(self, job_id: int) -> None:

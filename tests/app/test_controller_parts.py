@@ -201,11 +201,11 @@ def test_sweep_measures_every_missing_point_once_one_job_per_kind_at_a_time(imag
     measured = run_sweep_to_the_end(sweep, runner, rd, image64, max_in_flight=2)
     planned = (len(pool_codecs()) + 1) * len(SWEEP_QUALITIES) - 1  # the classic codecs and msp-fast
     assert known not in measured and len(set(measured)) == len(measured) == planned
-    assert progress[0] == (0, planned) and progress[-1] == (planned, planned)
+    assert progress[0] == (1, planned + 1) and progress[-1] == (planned + 1, planned + 1)  # the known point counts
     assert not sweep.running()
     submitted = len(runner.jobs)
     sweep.start()  # everything is known now: nothing left to do
-    assert len(runner.jobs) == submitted and not sweep.running() and sweep.counts() == (planned, planned)
+    assert len(runner.jobs) == submitted and not sweep.running() and sweep.counts() == (planned + 1, planned + 1)
 
 
 def test_a_preempted_sweep_job_is_retried_first_and_stop_cancels_the_rest(image64) -> None:

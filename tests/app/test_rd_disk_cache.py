@@ -246,3 +246,28 @@ def test_a_private_settings_file_keeps_its_cache_beside_it(app_settings: AppSett
     users = AppSettings(QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION))
     cache_root = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
     assert rd_cache_dir(users) == Path(cache_root) / RD_CACHE_FOLDER
+
+
+def test_saved_points_count_as_swept_and_late_msp_points_are_not_measured_again(qtbot, image64, tmp_path: Path) -> None:
+    first, service = launch(tmp_path, WEIGHTS_1)
+    first.set_image(image64)
+    answer_every_job(service, image64)
+    first.shutdown()
+    planned = (len(pool_codecs()) + 1) * len(SWEEP_QUALITIES)
+
+    again, service = launch(tmp_path, WEIGHTS_1)
+    progress: list[tuple[int, int]] = []
+    again.sweepProgress.connect(lambda done, total: progress.append((done, total)))
+    again.set_image(image64)
+    assert progress[-1] == (planned, planned)
+    again.shutdown()
+
+    late, service = launch(tmp_path, LOADING)
+    progress.clear()
+    late.sweepProgress.connect(lambda done, total: progress.append((done, total)))
+    late.set_image(image64)
+    assert progress[-1] == (planned - len(SWEEP_QUALITIES),) * 2
+    service.runner.msp_info = WEIGHTS_1
+    service.mspReady.emit(WEIGHTS_1)
+    assert not service.runner.live(Priority.SWEEP) and progress[-1] == (planned, planned)
+    late.shutdown()
