@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from codec.image_io import IMAGE_SUFFIXES
 
 from app.core.batch import BatchQueue, images_in_folder
-from app.core.image_io import ImageLoadError, LoadedImage, image_from_array
+from app.core.image_io import FLATTENED_ONTO, ImageLoadError, LoadedImage, image_from_array
 from app.core.results import EncodeOutcome
 from app.core.side_jobs import SideJobs
 from app.core.state import ComparisonState, SideName
@@ -91,6 +91,9 @@ class FileActions(QObject):
         if generation != self._load_generation:
             return  # a newer open superseded this one
         self.imageOpened.emit(image, f"Opened {image.describe()}")
+        if image.flattened:  # what is compared is not quite the file: say so, and stay until read
+            self.message.emit("warning", f"Opened {image.describe()}. It has transparency: MSP Studio compares "
+                                         f"it flattened onto {FLATTENED_ONTO}, as every codec here encodes it.")
 
     def _on_image_failed(self, generation: int, text: str) -> None:
         if generation == self._load_generation:

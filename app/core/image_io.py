@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from codec.errors import ImageInputError
 from codec.image_io import load_image as codec_load_image
 
-__all__ = ["LoadedImage", "ImageLoadError", "load_image", "image_from_array", "MAX_PIXELS"]
+from app.core.load_failures import explain_unreadable, pillow_cause
+
+__all__ = ["LoadedImage", "ImageLoadError", "load_image", "image_from_array", "MAX_PIXELS", "FLATTENED_ONTO"]
 
 MAX_PIXELS = 7680 * 4320
 """The app's pixel limit (8K UHD, 33 Mpx), below the codec's (twice that): each side keeps several
@@ -28,6 +30,13 @@ full-size copies in memory, and an encode of the largest size takes minutes. It 
 opened and to the sizes that dropped .msp files declare."""
 
 MIN_SIDE = 8
+
+FLATTENED_ONTO = "white"
+"""What ``codec.image_io`` composites transparent pixels onto (its alpha_composite background)."""
+
+# The modes whose transparency codec.image_io composites away (others, e.g. an RGB PNG's tRNS
+# colour key, it converts to RGB as they are).
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
 
 class ImageLoadError(ImageInputError):
@@ -46,6 +55,9 @@ class LoadedImage:
     format: str = "raw"
     file_bytes: int | None = None
     """Size of the file on disk: the "original" in "% of original"."""
+    flattened: bool = False
+    """The file had pixels that are not fully opaque: they were composited onto
+    :data:`FLATTENED_ONTO` (the codecs compare and code RGB), which the user is told."""
 
     @property
     def height(self) -> int:
@@ -78,7 +90,7 @@ def _content_key(pixels: np.ndarray) -> str:
 
 
 def image_from_array(pixels: np.ndarray, name: str = "image", path: Path | None = None,
-                     fmt: str = "raw", file_bytes: int | None = None) -> LoadedImage:
+                     fmt: str = "raw", file_bytes: int | None = None, flattened: bool = False) -> LoadedImage:
     """Wrap an H x W x 3 uint8 array (validated, made read-only) as a :class:`LoadedImage`."""
     array = np.ascontiguousarray(pixels)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
@@ -86,7 +98,8 @@ def image_from_array(pixels: np.ndarray, name: str = "image", path: Path | None 
     if min(array.shape[:2]) < MIN_SIDE:
         raise ImageLoadError(f"{name}: image is too small ({array.shape[1]} x {array.shape[0]}, minimum {MIN_SIDE} px)")
     array.setflags(write=False)
-    return LoadedImage(pixels=array, key=_content_key(array), name=name, path=path, format=fmt, file_bytes=file_bytes)
+    return LoadedImage(pixels=array, key=_content_key(array), name=name, path=path, format=fmt, file_bytes=file_bytes,
+                       flattened=flattened)
 
 
 def load_image(path: str | os.PathLike[str]) -> LoadedImage:
@@ -109,18 +122,36 @@ def load_image(path: str | os.PathLike[str]) -> LoadedImage:
                 fmt = header.format or file_path.suffix.lstrip(".").upper()
                 width, height = header.size
                 frames = int(getattr(header, "n_frames", 1) or 1)
+                may_be_transparent = header.mode in _ALPHA_MODES or (header.mode == "P" and "transparency" in header.info)
             if frames > 1:  # the codecs compress still images: say which one is the reference
                 fmt = f"{fmt}, frame 1 of {frames}"
-    except UnidentifiedImageError as exc:
-        raise ImageLoadError(f"{name} is not an image file Pillow can read") from exc
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageLoadError(f"{name} cannot be read as an image ({exc})") from exc
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError too
+        raise ImageLoadError(explain_unreadable(file_path, exc)) from exc
     if width * height > MAX_PIXELS:
         raise ImageLoadError(f"{name} is too large ({width} x {height} = {width * height / 1e6:.0f} MP; "
                              f"the limit is {MAX_PIXELS / 1e6:.0f} MP)")
     try:
         pixels = codec_load_image(file_path, MAX_PIXELS)  # EXIF orientation, alpha, 16-bit handled there
     except ImageInputError as exc:
-        text = str(exc).replace(str(file_path), name)
+        if pillow_cause(exc) is not exc:  # the reader failed (cut short, damaged): say what that means
+            raise ImageLoadError(explain_unreadable(file_path, exc)) from exc
+        text = str(exc).replace(str(file_path), name)  # the codec's own refusal, already in plain words
         raise ImageLoadError(text if name in text else f"{name}: {text}") from exc
-    return image_from_array(pixels, name=name, path=file_path, fmt=fmt, file_bytes=file_bytes)
+    return image_from_array(pixels, name=name, path=file_path, fmt=fmt, file_bytes=file_bytes,
+                            flattened=may_be_transparent and _has_transparent_pixels(file_path))
+
+
+def _has_transparent_pixels(path: Path) -> bool:
+    """Whether any pixel of the (first frame of the) file is less than fully opaque.
+
+    A second decode, only for files with an alpha channel: the codec's loader returns the pixels
+    already flattened, and an alpha channel alone says nothing (most RGBA screenshots are opaque).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                alpha = np.asarray(im.convert("RGBA").getchannel("A"))
+                return bool(alpha.min(initial=255) < 255)
+    except (OSError, ValueError, SyntaxError):  # it decoded a moment ago; failing now only loses the note
+        return False

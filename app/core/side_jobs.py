@@ -74,12 +74,19 @@ class SideJobs:
     def start(self, side: SideState) -> None:
         """Encode ``side``'s settings on the current image, superseding whatever it ran before.
 
-        The original needs no job; a side whose codec needs the model thread fails at once if the
-        model is known to be unavailable (but waits in the queue while it is still loading).
+        A side whose result on show already is of these settings needs no job, nor does the
+        original; a side whose codec needs the model thread fails at once if the model is known
+        to be unavailable (but waits in the queue while it is still loading).
         """
         self.drop(side.name)
         image = self.state.image
         if image is None:
+            return
+        if self._shows_own_settings(side):
+            # Already on show (a decoded file, the result a cancel goes back to, a setting changed
+            # and changed back): nothing to encode, and whatever it superseded is over.
+            if side.status is not SideStatus.DONE:
+                side.set_status(SideStatus.DONE)
             return
         settings = side.settings
         if settings.is_original:
@@ -123,21 +130,45 @@ class SideJobs:
             self.drop(name)
 
     def cancel(self, name: SideName) -> None:
-        """The user's cancel: drop the side's job and say so; a side with nothing running is left alone."""
+        """The user's cancel: drop the side's job and say so; a side with nothing running is left alone.
+
+        The side's settings go back to those of the result it still shows. Cancel means "not this
+        after all", and a user expects what they see to be what the side says: with the cancelled
+        choice left in the codec box, the panel would name an encode that does not exist while
+        the picture, the readout and "Save bitstream" are all the previous result. Going back
+        encodes nothing (that result is on show); choosing the cancelled setting again re-runs it.
+        """
         if self._jobs[name] is None:
             return
         self.drop(name)
-        self.state.side(name).set_status(SideStatus.CANCELLED, "cancelled")
+        side = self.state.side(name)
+        shown = side.result
+        if shown is None or _is_preview(shown) or not self._of_current_image(shown) or shown.settings == side.settings:
+            # Nothing earlier to go back to (a preview is of the cancelled settings themselves).
+            side.set_status(SideStatus.CANCELLED, "cancelled")
+            return
+        side.set_settings(shown.settings)  # start() finds it on show: no job
+        side.set_status(SideStatus.CANCELLED, f"cancelled: back to {shown.settings.label()}")
 
     def show(self, name: SideName, outcome: EncodeOutcome, note: str) -> None:
         """Put a result that no job of this side produced (a decoded .msp file) on the side.
 
         The side's own job is dropped first, so that it cannot replace the result when it ends.
+        The side then takes the settings the result was made with (a .msp header's profile and
+        quality), so that its controls describe what is on show; that encodes nothing.
         """
         self.drop(name)
         side = self.state.side(name)
         side.set_result(outcome)
         side.set_status(SideStatus.DONE, note)
+        side.set_settings(outcome.settings)  # start() finds it on show: no job
+
+    def _shows_own_settings(self, side: SideState) -> bool:
+        return side.result_matches_settings and side.result is not None and self._of_current_image(side.result)
+
+    def _of_current_image(self, result: EncodeOutcome) -> bool:
+        image = self.state.image
+        return image is not None and result.image_key == image.key
 
     # -- job events -------------------------------------------------------------------------------
     def on_started(self, job_id: int) -> None:
@@ -193,3 +224,8 @@ class SideJobs:
         if side is not None:
             self._jobs[side.name] = None
             side.set_status(SideStatus.CANCELLED, "cancelled")
+
+
+def _is_preview(outcome: EncodeOutcome) -> bool:
+    """A side's preview, as :meth:`SideJobs.on_finished` labels it."""
+    return outcome.label.endswith(PREVIEW_NOTE)

@@ -66,6 +66,12 @@ class SideState:
     def settings(self) -> SideSettings:
         return self._settings
 
+    @property
+    def result_matches_settings(self) -> bool:
+        """The result on show was made with exactly the side's settings. False while an earlier
+        result stays on show: a new encode is under way, failed, or there is no result."""
+        return self.result is not None and self.result.settings == self._settings
+
     def set_settings(self, settings: SideSettings) -> bool:
         """Replace the settings; returns False (and does nothing) if they are unchanged."""
         if settings == self._settings:

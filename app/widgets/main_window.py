@@ -42,6 +42,7 @@ from app.widgets.canvas import ComparisonCanvas
 from app.widgets.header_panel import HeaderPanel
 from app.widgets.message_bar import MessageBar
 from app.widgets.rd_plot import RDPlot
+from app.widgets.shortcut_help import show_shortcut_help
 from app.widgets.side_panel import SidePanel
 from app.widgets.view_toolbar import ViewToolbar
 from app.workers.service import EncodeService
@@ -354,11 +355,7 @@ class MainWindow(QMainWindow):
             self.controller.stop_sweep(disable=True)
 
     def show_shortcuts(self) -> None:
-        lines = ["Hold Space: flip A/B", "1-4: split / side by side / flip / difference", "D: difference pane",
-                 "Wheel: zoom about the cursor; drag: pan; double-click: fit", "Ctrl+0 fit, Ctrl+1/2/4/8: 100-800 %",
-                 "Ctrl+O open, Ctrl+S save A bitstream, Ctrl+E export A PNG", "Ctrl+M match B's bitrate to A",
-                 "Esc cancel encodes, Ctrl+R RD sweep", "RD plot: click loads a point into A, Shift+click into B"]
-        self.show_message("info", " · ".join(lines))
+        show_shortcut_help(self)
 
     # -- hold-to-flip, drag and drop ------------------------------------------------------------------
     def _typing(self) -> bool:

@@ -16,12 +16,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledDoubleSlider
 
 from app.core.backends.msp import MspInfo
 from app.core.codecs import ORIGINAL, ORIGINAL_TITLE, SideSettings, has_devices, menu_codecs, on_model_thread, reports_progress
+from app.core.formatting import readout_rows
 from app.core.image_io import LoadedImage
 from app.core.state import SideName, SideState, SideStatus
+from app.widgets.quality_slider import QualitySlider
 from app.widgets.readout import ReadoutView
 
 __all__ = ["SidePanel"]
@@ -49,9 +50,8 @@ class SidePanel(QGroupBox):
         self.codec.setToolTip("Codec for this side: an MSP profile, a classic codec, or the original")
         self._codec_model = QStandardItemModel(self.codec)
         self.codec.setModel(self._codec_model)
-        self.quality = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.quality = QualitySlider()
         self.quality.setRange(0.0, 1.0)
-        self.quality.setDecimals(2)
         # superqt annotates these int for every labeled slider; the double slider's take a float.
         self.quality.setSingleStep(0.01)  # type: ignore[arg-type]
         self.quality.setPageStep(0.1)  # type: ignore[arg-type]
@@ -72,6 +72,10 @@ class SidePanel(QGroupBox):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.readout = ReadoutView()
+        self.readout_note = QLabel("")
+        self.readout_note.setWordWrap(True)
+        self.readout_note.setStyleSheet("color: palette(mid); font-style: italic;")
+        self.readout_note.hide()
 
         form = QVBoxLayout(self)
         for caption, widget in (("Codec", self.codec), ("Quality", self.quality), ("Device", self.device)):
@@ -86,6 +90,7 @@ class SidePanel(QGroupBox):
         form.addWidget(self.progress)
         form.addWidget(self.status)
         form.addSpacing(6)
+        form.addWidget(self.readout_note)
         form.addWidget(self.readout)
         form.addStretch(1)
 
@@ -163,6 +168,7 @@ class SidePanel(QGroupBox):
         self.device.setCurrentIndex(max(0, device_index))
         self.device.setEnabled(has_devices(settings.codec) and self.device.count() > 1)
         self._updating = False
+        self._sync_readout_state()
 
     def _sync_status(self) -> None:
         status = self.side.status
@@ -179,6 +185,7 @@ class SidePanel(QGroupBox):
         text = self.side.message if status in (SideStatus.FAILED, SideStatus.CANCELLED) else ""
         self.status.setText(text)
         self.status.setStyleSheet("color: #c0392b;" if status is SideStatus.FAILED else "")
+        self._sync_readout_state()
 
     def _sync_progress(self) -> None:
         progress = self.side.progress
@@ -193,3 +200,20 @@ class SidePanel(QGroupBox):
 
     def _sync_result(self) -> None:
         self.readout.show_outcome(self.side.result, self._image)
+        self._sync_readout_state()
+
+    def _sync_readout_state(self) -> None:
+        """Mark a readout that is not the controls' result: dimmed while the side encodes (its
+        numbers are about to be replaced), and named whenever the result on show was made with
+        other settings than the controls say (during an encode, or after one failed)."""
+        side = self.side
+        busy = side.status in (SideStatus.QUEUED, SideStatus.RUNNING)
+        self.readout.setEnabled(not busy)
+        result = side.result
+        if result is None or side.result_matches_settings:
+            self.readout_note.hide()
+            return
+        shown = readout_rows(result, self._image)["Codec"]
+        self.readout_note.setText(f"Shown until the encode is done: {shown}" if busy else
+                                  f"Shown: an earlier result, {shown}")
+        self.readout_note.show()

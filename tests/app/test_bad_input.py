@@ -9,9 +9,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from app.core.codecs import SideSettings
+from app.core.image_io import ImageLoadError, load_image
 
 from tests.app.conftest import make_pixels
 from tests.app.helpers import drop_paths, make_window, wait_done
@@ -111,3 +113,48 @@ def test_dropping_thousands_of_files_keeps_the_window_responsive(qtbot, app_sett
     assert "Added 6000 image(s) to the batch queue" in messages
     assert window.batch_dock.isVisible()
     assert np.array_equal(np.asarray(Image.open(loose_files[0])), pixels)
+
+
+def test_unreadable_files_are_explained_in_plain_words(tmp_path: Path) -> None:
+    """Issue #18 item 9: messages were Pillow's ("cannot identify image file", "0 bytes not processed")."""
+    files = _bad_files(tmp_path / "bad")
+    expected = {
+        "not an image": "notes.png is not an image MSP Studio can read",
+        "truncated PNG": "cut.png is cut short: the file ends before the image does",
+        "truncated JPEG": "cut.jpg is cut short: the file ends before the image does",
+    }
+    details = {"not an image": "cannot identify image file", "truncated JPEG": "bytes not processed"}
+    for kind, start in expected.items():
+        with pytest.raises(ImageLoadError) as caught:
+            load_image(files[kind])
+        text = str(caught.value)
+        plain, _, detail = text.partition(" (details: ")
+        print(f"{kind:>15}: {text}")
+        assert plain.startswith(start)
+        assert not any(word in plain for word in ("Pillow", "cannot identify", "bytes not processed", "truncated"))
+        assert detail.endswith(")") and details.get(kind, "") in detail  # the technical words stay, after
+        assert str(tmp_path) not in text
+
+
+def test_a_transparent_image_says_it_is_flattened_onto_white(qtbot, app_settings, tmp_path: Path) -> None:
+    """Issue #18 item 9: an image with transparency was flattened without a word."""
+    rgba = np.dstack([make_pixels(64, seed=7), np.full((64, 64), 255, np.uint8)])
+    opaque = tmp_path / "opaque-rgba.png"
+    Image.fromarray(rgba).save(opaque)
+    rgba[:16, :16, 3] = 0  # a fully transparent corner
+    rgba[16:32, :16, 3] = 128  # and a half-transparent strip
+    see_through = tmp_path / "logo.png"
+    Image.fromarray(rgba).save(see_through)
+
+    window = make_window(qtbot, app_settings, SideSettings("jpeg", 0.5), SideSettings("original"))
+    drop_paths(window, [opaque])
+    qtbot.waitUntil(lambda: window.controller.state.image is not None, timeout=10000)
+    assert window.messages.level == "info" and "transparency" not in window.messages.text()  # an unused alpha channel
+
+    drop_paths(window, [see_through])
+    qtbot.waitUntil(lambda: window.messages.level == "warning", timeout=10000)
+    text = window.messages.text()
+    assert "logo.png" in text and "transparency" in text and "flattened onto white" in text
+    pixels = window.controller.state.image.pixels
+    assert (pixels[:16, :16] == 255).all()  # what the message says is what was done
+    wait_done(qtbot, window)
