@@ -1,13 +1,15 @@
 """``msp-studio`` / ``python -m app``: start the desktop app.
 
 Options exist for automation: ``--settings`` (a private ini file), ``--quit-after`` (exit by
-itself, for the smoke test) and ``--screenshot`` (grab the real window, for Xvfb).
+itself, for the smoke test), ``--screenshot`` (grab the real window, for Xvfb) and
+``--startup-timing`` (what a user waits for at first contact).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,10 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wait-sweep", type=float, default=0.0, metavar="S",
                         help="with --screenshot: wait up to S seconds for the RD sweep")
     parser.add_argument("--size", default="1600x1000", help="window size for --screenshot, WxH")
+    parser.add_argument("--startup-timing", action="store_true",
+                        help="print when the window, the original, the first MSP result and both results "
+                             "were painted (JSON, seconds), then quit")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
     args = build_parser().parse_args(argv)
 
     from app.qt_libraries import check_qt_libraries
@@ -70,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             Shot(args.screenshot, ViewMode(args.view), diff_pane=args.view == "sidebyside",
                  wait_sweep=args.wait_sweep > 0, zoom=args.zoom)]
         Screenshotter(window, shots, wait_sweep_s=args.wait_sweep).start()
+    if args.startup_timing:
+        from app.startup_timing import StartupTiming
+
+        StartupTiming(window, started)
     window.show()
     if args.quit_after is not None:
         QTimer.singleShot(max(0, args.quit_after), window.close)
