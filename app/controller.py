@@ -79,6 +79,7 @@ class StudioController(QObject):
         self.file_actions.headerOpened.connect(self.headerOpened)
         self.file_actions.imageLoading.connect(self.imageLoading)
         self.file_actions.imageOpened.connect(self._on_image_opened)
+        self.file_actions.fileShownOnB.connect(self._end_auto_match)
         self.service.jobStarted.connect(self._on_started)
         self.service.jobProgress.connect(self._on_progress)
         self.service.jobFinished.connect(self._on_finished)
@@ -155,10 +156,16 @@ class StudioController(QObject):
     # -- sides ---------------------------------------------------------------------------------
     def set_side_settings(self, name: SideName, settings: SideSettings, user: bool = True) -> None:
         """A user's change of B ends automatic bitrate matching: B is theirs now."""
-        if user and name is SideName.B and self.auto_match:
+        if user and name is SideName.B:
+            self._end_auto_match()
+        self.state.side(name).set_settings(settings)
+
+    def _end_auto_match(self) -> None:
+        """B is the user's now (a setting they chose, a file they opened onto it): matching its
+        bitrate to A's would replace it."""
+        if self.auto_match:
             self.auto_match = False
             self.matcher.cancel()
-        self.state.side(name).set_settings(settings)
 
     def copy_settings(self, source: SideName) -> None:
         """"Copy settings to the other side"."""

@@ -34,6 +34,7 @@ class FileActions(QObject):
     headerOpened = Signal(str, str)  # title, header dump
     imageLoading = Signal(str)  # file name
     imageOpened = Signal(object, str)  # LoadedImage that becomes the reference, what to tell the user
+    fileShownOnB = Signal()  # a decoded .msp is on side B now: B is the user's choice
 
     def __init__(self, state: ComparisonState, batch: BatchQueue, service: EncodeService, files: FileJobs,
                  side_jobs: SideJobs, parent: QObject | None = None) -> None:
@@ -112,6 +113,7 @@ class FileActions(QObject):
         if image is not None and outcome.image_key == image.key:
             # Same size as the current image: show the file on side B, measured against it.
             self.side_jobs.show(SideName.B, outcome, f"decoded {outcome.source_name}")
+            self.fileShownOnB.emit()
             self.message.emit("info", f"Decoded {outcome.source_name} onto side B")
             return
         try:

@@ -548,3 +548,16 @@ def test_a_preview_is_shown_but_never_becomes_an_rd_point(qtbot, image64) -> Non
     assert c.state.a.result is not None and not c.rd.codecs()
     service.jobFinished.emit(real_id, outcome(image64.key, service.runner.settings(real_id), bpp=0.45))
     assert c.rd.codecs() == ["msp-balanced"]
+
+
+def test_a_file_opened_onto_b_ends_automatic_bitrate_matching(qtbot, image64) -> None:
+    """Matching B's bitrate to A's would re-encode B and replace the file the user opened."""
+    service = FakeService()
+    c = StudioController(SideSettings("jpeg", 0.6), SideSettings("webp", 0.5), service=service,
+                         sweep_enabled=False, auto_match=True)
+    c.set_image(image64)
+    decoded = replace(outcome(image64.key, SideSettings("msp-fast", 0.4)), source_name="photo.msp")
+    service.bitstreamOpened.emit(1000, decoded, decoded.reconstruction)
+    assert not c.auto_match
+    service.jobFinished.emit(c.side_job(SideName.A), outcome(image64.key, SideSettings("jpeg", 0.6), bpp=0.9))
+    assert not c.matching() and c.state.b.result is decoded
