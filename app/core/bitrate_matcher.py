@@ -4,7 +4,8 @@ Each probe of the :class:`~app.core.bitrate_search.BitrateSearch` is a backgroun
 ``Priority.MATCH`` (above the sweep, below the user's own requests); the best quality found is
 then set on the side like any other settings change, so the side's normal encode shows it
 (usually a cache hit: the probe already ran it). A probe pushed aside by a user request is
-submitted again. Plain Python: the controller feeds it the service's job events.
+submitted again. While it searches, the side's ``activity`` says so (its panel shows it: the
+picture on that side is about to change). Plain Python: the controller feeds it the service's job events.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from app.core.results import EncodeOutcome
 from app.core.state import ComparisonState, SideName
 
 __all__ = ["BitrateMatcher"]
+
+
+def _last_probe(search: BitrateSearch) -> str:
+    if not search.probes:
+        return ""
+    quality, bpp = list(search.probes.items())[-1]
+    return f" (q={quality:.3f} gave {bpp:.3f} bpp)"
 
 
 class BitrateMatcher:
@@ -53,6 +61,11 @@ class BitrateMatcher:
     def cancel(self) -> None:
         if self._job is not None:
             self.runner.cancel(self._job)
+        self._end()
+
+    def _end(self) -> None:
+        if self._search is not None:
+            self.state.side(self._side).set_activity("")
         self._search = None
         self._job = None
         self._settings = None
@@ -82,12 +95,15 @@ class BitrateMatcher:
         quality = search.next_quality()
         if quality is None:
             best = search.best()
-            self._search = None
-            self._job = None
+            self._end()
             if best is not None:
                 side = self.state.side(self._side)
                 side.set_settings(side.settings.with_(quality=best[0]))
                 self.status.emit(f"{title_of(side.settings.codec)} matched at q={best[0]:.3f} ({best[1]:.3f} bpp)")
             return
-        self._settings = self.state.side(self._side).settings.with_(quality=quality)
+        side = self.state.side(self._side)
+        self._settings = side.settings.with_(quality=quality)
         self._job = self.runner.submit(image, self._settings, Priority.MATCH)
+        other = self._side.other.value
+        side.set_activity(f"Matching {other}'s bitrate ({search.target:.3f} bpp): trying q={quality:.3f}"
+                          + _last_probe(search))

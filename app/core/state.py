@@ -61,6 +61,9 @@ class SideState:
         self.status_changed = Event()  # (SideState)
         self.progress_changed = Event()  # (SideState)
         self.result_changed = Event()  # (SideState)
+        self.activity = ""
+        """Background work about this side that is not its own encode (a bitrate match's probes)."""
+        self.activity_changed = Event()  # (SideState)
 
     @property
     def settings(self) -> SideSettings:
@@ -90,6 +93,11 @@ class SideState:
     def set_progress(self, progress: JobProgress | None) -> None:
         self.progress = progress
         self.progress_changed.emit(self)
+
+    def set_activity(self, text: str) -> None:
+        if text != self.activity:
+            self.activity = text
+            self.activity_changed.emit(self)
 
     def set_result(self, result: EncodeOutcome | None) -> None:
         self.result = result

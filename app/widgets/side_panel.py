@@ -105,6 +105,7 @@ class SidePanel(QGroupBox):
         side.status_changed.connect(lambda _s: self._sync_status())
         side.progress_changed.connect(lambda _s: self._sync_progress())
         side.result_changed.connect(lambda _s: self._sync_result())
+        side.activity_changed.connect(lambda _s: self._sync_status())
         self._sync_settings()
         self._sync_status()
 
@@ -179,10 +180,12 @@ class SidePanel(QGroupBox):
         else:
             self.progress.setRange(0, 1000)
             self.progress.setValue(1000 if status is SideStatus.DONE else 0)
-        self.progress.setFormat({SideStatus.QUEUED: "queued", SideStatus.RUNNING: "encoding…",
+        running = self.side.message if status is SideStatus.RUNNING and self.side.message else "encoding…"
+        self.progress.setFormat({SideStatus.QUEUED: "queued", SideStatus.RUNNING: running,
                                  SideStatus.DONE: "done", SideStatus.FAILED: "failed",
                                  SideStatus.CANCELLED: "cancelled"}.get(status, ""))
-        text = self.side.message if status in (SideStatus.FAILED, SideStatus.CANCELLED) else ""
+        # A failure or cancel is the side's news; otherwise background work about it (a bitrate match).
+        text = self.side.message if status in (SideStatus.FAILED, SideStatus.CANCELLED) else self.side.activity
         self.status.setText(text)
         self.status.setStyleSheet("color: #c0392b;" if status is SideStatus.FAILED else "")
         self._sync_readout_state()

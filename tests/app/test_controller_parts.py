@@ -277,11 +277,15 @@ def test_bitrate_match_converges_on_the_reference_bpp(image64) -> None:
         settings = runner.settings(job)
         assert settings.codec == "vvc" and changes == []  # probes never touch the side itself
         assert matcher.active() and len(ended) <= 7
+        # ... but the side's panel says what is going on, and what the last probe gave.
+        assert state.b.activity.startswith("Matching A's bitrate (1.300 bpp): trying q=")
+        assert len(ended) == 1 or " gave " in state.b.activity
         matcher.on_finished(job, outcome(image64.key, settings, bpp=bpp_at(settings.quality)))
     assert len(ended) >= 3  # a search, not a lucky first guess (q = 0.5 gives 0.81 bpp)
     assert not matcher.active() and len(changes) == 1
     assert abs(math.log(bpp_at(changes[0].quality) / 1.3)) <= 0.02
     assert statuses[0].startswith("Matching VVC to 1.300 bpp") and "matched at q=" in statuses[-1]
+    assert state.b.activity == ""
 
 
 def test_bitrate_match_survives_preemption_and_stops_when_cancelled_or_failed(image64) -> None:

@@ -319,3 +319,14 @@ def test_cancel_while_a_preview_is_on_show_keeps_the_choice_it_previews(qtbot, i
     assert _codec_shown(a) == "msp-best" and c.state.a.settings == best
     assert c.state.a.status is SideStatus.CANCELLED and "preview" in a.readout.text("Codec")
     assert "preview" in a.readout_note.text()  # still saying what is shown: not the settings above
+
+
+def test_a_side_being_matched_says_so_in_its_panel(qtbot) -> None:
+    """Issue #18 item 2: while B's bitrate is matched to A's, B's panel says so (B is about to change)."""
+    side = SideState(SideName.B, SideSettings("vvc", 0.5))
+    panel = SidePanel(side)
+    qtbot.addWidget(panel)
+    side.set_activity("Matching A's bitrate (0.400 bpp): trying q=0.500")
+    assert panel.status.text().startswith("Matching A's bitrate")
+    side.set_activity("")
+    assert panel.status.text() == ""
