@@ -13,7 +13,18 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "parse_sizes"]
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """``"1280x720,1920x1080"`` -> ``[(1280, 720), (1920, 1080)]`` (an argparse type: errors name the value)."""
+    sizes = []
+    for part in text.lower().replace(" ", "").split(","):
+        width, sep, height = part.partition("x")
+        if not sep or not width.isdigit() or not height.isdigit() or int(width) < 1 or int(height) < 1:
+            raise argparse.ArgumentTypeError(f"{part!r} is not a window size WxH, e.g. 1280x720")
+        sizes.append((int(width), int(height)))
+    return sizes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="save the standard set of screenshots (split, side by side, difference, RD plot)")
     parser.add_argument("--wait-sweep", type=float, default=0.0, metavar="S",
                         help="with --screenshot: wait up to S seconds for the RD sweep")
-    parser.add_argument("--size", default="1600x1000", help="window size for --screenshot, WxH")
+    parser.add_argument("--size", type=parse_sizes, default=[(1600, 1000)], metavar="WxH[,WxH...]",
+                        help="window size for --screenshot(s); several (comma-separated) take one --screenshot "
+                             "per size, its name with {size} in it (window-{size}.png)")
     parser.add_argument("--startup-timing", action="store_true",
                         help="print when the window, the original, the first MSP result and both results "
                              "were painted (JSON, seconds), then quit")
@@ -64,17 +77,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("MSP Studio")
 
+    shots = None
+    if args.screenshot or args.screenshots:
+        from app.screenshot import sized_shots, standard_set
+
+        try:
+            shots = standard_set(args.screenshots) if args.screenshots else sized_shots(
+                args.screenshot, args.size, ViewMode(args.view), zoom=args.zoom, wait_sweep=args.wait_sweep > 0)
+        except ValueError as exc:
+            print(f"msp-studio: {exc}", file=sys.stderr)
+            return 2
+
     settings = AppSettings(open_settings(args.settings))
     window = MainWindow(settings, image=args.image, sweep=False if args.no_sweep else None)
     app.aboutToQuit.connect(window.shutdown)
-    if args.screenshot or args.screenshots:
-        from app.screenshot import Screenshotter, Shot, standard_set
+    if shots is not None:
+        from app.screenshot import Screenshotter
 
-        width, height = (int(v) for v in args.size.lower().split("x"))
-        window.resize(width, height)
-        shots = standard_set(args.screenshots) if args.screenshots else [
-            Shot(args.screenshot, ViewMode(args.view), diff_pane=args.view == "sidebyside",
-                 wait_sweep=args.wait_sweep > 0, zoom=args.zoom)]
+        window.resize(*args.size[0])
         Screenshotter(window, shots, wait_sweep_s=args.wait_sweep).start()
     if args.startup_timing:
         from app.startup_timing import StartupTiming

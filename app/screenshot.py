@@ -4,7 +4,9 @@
 bitrate match is done), switches the view, lets the window repaint, saves ``QWidget.grab()``
 and closes the app. ``--screenshots DIR`` takes the whole set from one run (one encode): split,
 side by side with the difference pane, difference, and, after waiting for the background RD
-sweep (``--wait-sweep``), the RD plot.
+sweep (``--wait-sweep``), the RD plot. ``--size 1280x720,1920x1080`` with
+``--screenshot window-{size}.png`` grabs the same window at each size, from one run (one encode
+and one sweep), so that a person can check the layout on a projector and on a large screen.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.core.state import SideStatus
 from app.core.view_state import ViewMode
 from app.widgets.main_window import MainWindow
 
-__all__ = ["Shot", "Screenshotter", "standard_set"]
+__all__ = ["Shot", "Screenshotter", "standard_set", "sized_shots"]
 
 _FINAL = (SideStatus.DONE, SideStatus.FAILED, SideStatus.CANCELLED)
 
@@ -34,6 +36,19 @@ class Shot:
     zoom: float | None = None
     rd_height: int | None = None
     """Give the RD plot dock this many pixels (for a shot about the plot)."""
+    size: tuple[int, int] | None = None
+    """Resize the window to (width, height) first; None: as it is."""
+
+
+def sized_shots(path: Path, sizes: list[tuple[int, int]], view: ViewMode, *, zoom: float | None = None,
+                wait_sweep: bool = False) -> list[Shot]:
+    """One shot of ``view`` per window size. With several sizes, ``path`` must name where each
+    goes with ``{size}`` (``window-{size}.png`` -> ``window-1280x720.png``)."""
+    template = str(path)
+    if len(sizes) > 1 and "{size}" not in template:
+        raise ValueError(f"{path}: several sizes need {{size}} in the file name, e.g. window-{{size}}.png")
+    return [Shot(Path(template.replace("{size}", f"{w}x{h}")), view, diff_pane=view is ViewMode.SIDE_BY_SIDE,
+                 wait_sweep=wait_sweep, zoom=zoom, size=(w, h)) for w, h in sizes]
 
 
 def standard_set(folder: Path) -> list[Shot]:
@@ -88,6 +103,8 @@ class Screenshotter(QObject):
         self._take(self.shots.pop(0))
 
     def _take(self, shot: Shot) -> None:
+        if shot.size is not None:
+            self.window.resize(*shot.size)
         view = self.window.controller.view
         view.set_mode(shot.view)
         view.set_diff_pane(shot.diff_pane)
@@ -95,8 +112,10 @@ class Screenshotter(QObject):
             view.set_zoom(shot.zoom)
         else:
             view.fit()
+        for _ in range(5):  # the new size's layout first, then the dock height of that layout
+            QApplication.processEvents()
         if shot.rd_height is not None:
-            self.window.resizeDocks([self.window.rd_dock], [shot.rd_height], Qt.Orientation.Vertical)
+            self.window.set_rd_height(shot.rd_height)
         for _ in range(5):
             QApplication.processEvents()
         QTimer.singleShot(400, lambda: self._save(shot))

@@ -3,18 +3,21 @@
 One widget paints every mode from one shared :class:`~app.core.view_state.ViewState`, so zoom
 and pan are synced by construction. Only the visible part of the image is drawn; above 100 %
 pixels are drawn nearest-neighbour (the point of zooming in is to see them), below it smoothly.
+Caption badges are laid out by :mod:`app.widgets.captions`, so they fit their panes at any size.
 """
 
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QHelpEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.core.view_state import ViewMode, Viewport, ViewState
+from app.widgets.captions import Caption, place_captions
 from app.widgets.qimage import difference_map, to_qimage
 
 __all__ = ["ComparisonCanvas"]
@@ -107,27 +110,59 @@ class ComparisonCanvas(QWidget):
         panes = self._panes()
         smooth = panes[0].scale * self.devicePixelRatioF() < 0.999
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
-        first, second = ("B", "A") if self.view.flipped else ("A", "B")
+        first, second = self._order()
         mode = self.view.mode
         if mode is ViewMode.SPLIT:
             pane = panes[0]
             split_x = pane.x + pane.width * self.view.divider
             self._draw_side(painter, pane, first, QRectF(pane.x, pane.y, split_x - pane.x, pane.height))
             self._draw_side(painter, pane, second, QRectF(split_x, pane.y, pane.x + pane.width - split_x, pane.height))
-            self._draw_badge(painter, pane, first, left=True)
-            self._draw_badge(painter, pane, second, left=False)
             self._draw_divider(painter, split_x, pane)
         elif mode is ViewMode.SIDE_BY_SIDE:
             for pane, name in zip(panes[:2], (first, second), strict=True):  # a third pane is the difference
                 self._draw_side(painter, pane, name, self._rect(pane))
-                self._draw_badge(painter, pane, name, left=True)
             if len(panes) > 2:
                 self._draw_diff(painter, panes[2])
         elif mode is ViewMode.FLIP:
             self._draw_side(painter, panes[0], first, self._rect(panes[0]))
-            self._draw_badge(painter, panes[0], first, left=True)
         else:
             self._draw_diff(painter, panes[0])
+        self._draw_captions(painter)
+
+    def _order(self) -> tuple[str, str]:
+        return ("B", "A") if self.view.flipped else ("A", "B")
+
+    def caption_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
+
+    def captions(self) -> list[Caption]:
+        """The caption badges of the current view and size, as painted: each inside its pane,
+        none overlapping another, the text elided to fit."""
+        panes = self._panes()
+        first, second = self._order()
+        metrics = QFontMetricsF(self.caption_font())
+        mode = self.view.mode
+        diff_text = f"|A − B| × {self.view.diff_gain:g}"
+        if mode is ViewMode.SPLIT:
+            return place_captions(self._rect(panes[0]), [(self._caption(first), True), (self._caption(second), False)],
+                                  metrics)
+        if mode is ViewMode.SIDE_BY_SIDE:
+            placed: list[Caption] = []
+            for pane, name in zip(panes[:2], (first, second), strict=True):
+                placed += place_captions(self._rect(pane), [(self._caption(name), True)], metrics)
+            if len(panes) > 2 and self._diff_image() is not None:
+                placed += place_captions(self._rect(panes[2]), [(diff_text, True)], metrics)
+            return placed
+        if mode is ViewMode.FLIP:
+            return place_captions(self._rect(panes[0]), [(self._caption(first), True)], metrics)
+        if self._diff_image() is None:
+            return []
+        return place_captions(self._rect(panes[0]), [(diff_text, True)], metrics)
+
+    def _caption(self, name: str) -> str:
+        return f"{name} · {self._labels[name]}"
 
     @staticmethod
     def _rect(pane: Viewport) -> QRectF:
@@ -171,27 +206,16 @@ class ComparisonCanvas(QWidget):
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Difference: waiting for both sides")
             return
         self._draw_image(painter, pane, diff, rect)
-        self._badge(painter, rect, f"|A − B| × {self.view.diff_gain:g}", left=True)
 
-    def _draw_badge(self, painter: QPainter, pane: Viewport, name: str, left: bool) -> None:
-        self._badge(painter, self._rect(pane), f"{name} · {self._labels[name]}", left)
-
-    @staticmethod
-    def _badge(painter: QPainter, rect: QRectF, text: str, left: bool) -> None:
+    def _draw_captions(self, painter: QPainter) -> None:
         painter.save()
-        font = QFont(painter.font())
-        font.setBold(True)
-        painter.setFont(font)
-        metrics = painter.fontMetrics()
-        width = metrics.horizontalAdvance(text) + 16
-        height = metrics.height() + 8
-        x = rect.left() + 8 if left else rect.right() - 8 - width
-        box = QRectF(x, rect.top() + 8, width, height)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(_BADGE)
-        painter.drawRoundedRect(box, 4, 4)
-        painter.setPen(QColor(255, 255, 255))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.setFont(self.caption_font())
+        for caption in self.captions():
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(_BADGE)
+            painter.drawRoundedRect(caption.box, 4, 4)
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(caption.box, Qt.AlignmentFlag.AlignCenter, caption.text)
         painter.restore()
 
     def _draw_divider(self, painter: QPainter, x: float, pane: Viewport) -> None:
@@ -211,6 +235,15 @@ class ComparisonCanvas(QWidget):
         painter.restore()
 
     # -- interaction ----------------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:  # an elided caption shows its full text
+            pos = cast(QHelpEvent, event).pos()
+            for caption in self.captions():
+                if caption.elided and caption.box.contains(QPointF(pos)):
+                    QToolTip.showText(cast(QHelpEvent, event).globalPos(), caption.full, self)
+                    return True
+        return super().event(event)
+
     def _near_divider(self, pos: QPointF) -> bool:
         if self.view.mode is not ViewMode.SPLIT:
             return False

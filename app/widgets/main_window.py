@@ -3,6 +3,10 @@ real :class:`EncodeService` to run its jobs on.
 
 Owns no logic of its own beyond wiring, menus, drag and drop, hold-to-flip and persistence.
 Nothing here blocks: file dialogs are the only modal windows, and work continues behind them.
+
+The layout holds from a projector's 1280x720 down to the minimum size: the side panels scroll
+rather than squeeze their rows together, the message bar floats over the canvas (a message never
+moves it), the status bar's fields elide, and the RD dock keeps its share of the height.
 """
 
 from __future__ import annotations
@@ -11,17 +15,17 @@ from pathlib import Path
 from typing import cast
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
     QDockWidget,
     QFileDialog,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QPlainTextEdit,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -39,6 +43,8 @@ from app.core.state import SideName, SideState, SideStatus
 from app.settings_store import AppSettings
 from app.widgets.batch_list import BatchQueueView
 from app.widgets.canvas import ComparisonCanvas
+from app.widgets.dock_height import DockHeightKeeper
+from app.widgets.elided_label import ElidedLabel
 from app.widgets.header_panel import HeaderPanel
 from app.widgets.message_bar import MessageBar
 from app.widgets.rd_plot import RDPlot
@@ -51,6 +57,12 @@ __all__ = ["MainWindow", "DEFAULT_A", "DEFAULT_B"]
 
 DEFAULT_A = SideSettings("msp-balanced", 0.5, "cpu")
 DEFAULT_B = SideSettings("vvc", 0.5, "cpu")
+MINIMUM_SIZE = (1000, 680)
+_STATUS_LEFT = 6  # QStatusBar draws its message from here ...
+_STATUS_GAP = 12  # ... to this far left of its first field
+# Most of the status bar's width each field may take (the rest is the temporary message's room).
+_FIELD_SHARES = {"image": 0.28, "sweep": 0.10, "device": 0.12, "model": 0.18}
+RD_SHARE = 0.35  # of the height below the toolbar: at 1280x720 the side panels just fit above the plot
 _IMAGE_FILTER = "Images ({});;MSP bitstreams (*.msp);;All files (*)".format(
     " ".join(f"*{s}" for s in IMAGE_SUFFIXES))
 
@@ -61,7 +73,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.setWindowTitle("MSP Studio")
-        self.setMinimumSize(1000, 680)
+        self.setMinimumSize(*MINIMUM_SIZE)
         self.resize(1500, 940)
         self.setAcceptDrops(True)
 
@@ -79,15 +91,19 @@ class MainWindow(QMainWindow):
         view.diff_pane = settings.diff_pane
         view.divider = settings.divider
 
-        # -- central area: message bar, panel A | canvas | panel B ------------------------------
-        self.messages = MessageBar()
+        # -- central area: panel A | canvas | panel B; the message bar floats over the canvas -------
         self.canvas = ComparisonCanvas(view)
+        self.messages = MessageBar()
+        self.messages.attach(self.canvas)
         self.panels = {SideName.A: SidePanel(c.state.a), SideName.B: SidePanel(c.state.b)}
+        self.panel_scrolls = {name: self._scrolling(panel, f"panelScroll{name.value}")
+                              for name, panel in self.panels.items()}
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("mainSplitter")
-        splitter.addWidget(self.panels[SideName.A])
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.panel_scrolls[SideName.A])
         splitter.addWidget(self.canvas)
-        splitter.addWidget(self.panels[SideName.B])
+        splitter.addWidget(self.panel_scrolls[SideName.B])
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setStretchFactor(2, 0)
@@ -97,7 +113,6 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.messages)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
 
@@ -114,14 +129,18 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.batch_dock, self.header_dock)
         self.batch_dock.hide()
         self.header_dock.hide()
-        self.resizeDocks([self.rd_dock], [300], Qt.Orientation.Vertical)
+        self.rd_height = DockHeightKeeper(self, self.rd_dock, RD_SHARE)
 
-        # -- status bar ----------------------------------------------------------------------------
-        self.image_label = QLabel("No image")
-        self.device_label = QLabel("Device: CPU")
-        self.model_label = QLabel("Model: loading…")
-        self.sweep_label = QLabel("")
-        for widget in (self.image_label, self.sweep_label, self.device_label, self.model_label):
+        # -- status bar: fields that elide, so that they and the temporary message all fit ---------
+        self.image_label = ElidedLabel("No image")
+        self.device_label = ElidedLabel("Device: CPU")
+        self.model_label = ElidedLabel("Model: loading…")
+        self.sweep_label = ElidedLabel("")
+        self.sweep_label.hide()  # until a sweep runs
+        self._status_fields = {"image": self.image_label, "sweep": self.sweep_label, "device": self.device_label,
+                               "model": self.model_label}
+        for widget in self._status_fields.values():
+            widget.set_separator(True)
             self.statusBar().addPermanentWidget(widget)
         self.image_label.setToolTip("The reference image: format, size in pixels and file size")
         self.device_label.setToolTip("Devices the MSP model can run on")
@@ -145,6 +164,30 @@ class MainWindow(QMainWindow):
                 c.open_path(start)
 
     # -- construction helpers ------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_status_fields()
+
+    def _fit_status_fields(self) -> None:
+        """Cap each status field at its share of the width, so that the message keeps some room."""
+        width = self.width()
+        for key, field in self._status_fields.items():
+            field.setMaximumWidth(max(field.minimumSizeHint().width(), int(width * _FIELD_SHARES[key])))
+
+    @staticmethod
+    def _scrolling(panel: QWidget, name: str) -> QScrollArea:
+        """``panel`` in a frameless vertical scroll area: where the window is too short for it, it
+        scrolls instead of squeezing its rows until their text overlaps."""
+        scroll = QScrollArea()
+        scroll.setObjectName(name)
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        width = max(panel.minimumWidth(), panel.minimumSizeHint().width())
+        scroll.setMinimumWidth(width + scroll.verticalScrollBar().sizeHint().width())
+        return scroll
+
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
@@ -228,9 +271,9 @@ class MainWindow(QMainWindow):
         c.message.connect(self.show_message)
         c.mspInfoChanged.connect(self._on_msp_info)
         c.headerOpened.connect(self._on_header)
-        c.imageLoading.connect(lambda name: self.statusBar().showMessage(f"Opening {name}…", 3000))
+        c.imageLoading.connect(lambda name: self.show_status(f"Opening {name}…", 3000))
         c.sweepProgress.connect(self._on_sweep_progress)
-        c.matchStatus.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        c.matchStatus.connect(lambda text: self.show_status(text, 6000))
         c.state.image_changed.connect(self._on_image)
         self.canvas.zoomChanged.connect(self.toolbar.show_zoom)
         self.rd_plot.pointClicked.connect(
@@ -251,8 +294,12 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         state = self.settings.window_state()
-        if state is not None:
-            self.restoreState(state)
+        if state is not None and self.restoreState(state):
+            self.rd_height.restored()
+
+    def set_rd_height(self, pixels: int) -> None:
+        """Give the RD plot dock ``pixels`` of height, and that share of the window's from now on."""
+        self.rd_height.set_height(pixels)
 
     # -- state -> widgets -------------------------------------------------------------------------
     def _on_image(self, image: LoadedImage) -> None:
@@ -294,10 +341,28 @@ class MainWindow(QMainWindow):
     def _on_sweep_progress(self, done: int, total: int) -> None:
         self.sweep_label.setText(f"RD sweep {done}/{total}" if total and done < total else
                                  (f"RD sweep done ({total})" if total else ""))
+        self.sweep_label.setVisible(bool(self.sweep_label.text()))
 
     def show_message(self, level: str, text: str) -> None:
         self.messages.show_message(level, text)
-        self.statusBar().showMessage(text, 5000)
+        self.show_status(text, 5000)
+
+    def status_message_room(self) -> int:
+        """The width the status bar's temporary message has: up to its first field, less a gap."""
+        bar = self.statusBar()
+        fields = [w for w in self._status_fields.values() if w.isVisible()]
+        right = min((w.x() for w in fields), default=bar.width()) - _STATUS_GAP
+        return max(0, right - _STATUS_LEFT)
+
+    def show_status(self, text: str, timeout_ms: int) -> None:
+        """A temporary status-bar message, elided to the room left of the fields (the full text is
+        in the message bar or the field's tooltip): Qt would cut it off mid-word at the first field."""
+        bar = self.statusBar()
+        room = self.status_message_room()
+        metrics = bar.fontMetrics()
+        if metrics.horizontalAdvance(text) > room:
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+        bar.showMessage(text, timeout_ms)
 
     # -- actions ------------------------------------------------------------------------------------
     def open_dialog(self) -> None:

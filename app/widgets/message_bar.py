@@ -1,12 +1,17 @@
-"""A non-blocking message strip above the canvas (instead of modal message boxes).
+"""A non-blocking message strip over the canvas (instead of modal message boxes).
 
 Errors stay until dismissed (or replaced); information fades after a few seconds. Work never
 waits for the user to click OK.
+
+The bar floats over the bottom edge of its host widget (:meth:`MessageBar.attach`) rather than
+taking a row of the window's layout: a message appearing or going away must not move or resize
+the canvas, or the fitted zoom would jump under the user's eyes. Its captions (the A/B badges)
+sit at the top of the canvas, so the bottom is where it hides the least.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 __all__ = ["MessageBar"]
@@ -16,12 +21,15 @@ _STYLES = {
     "warning": "background:#fff4e5; color:#663c00; border:1px solid #f5c27a;",
     "error": "background:#fdecea; color:#611a15; border:1px solid #f1a7a0;",
 }
+_MARGIN = 8  # px between the bar and its host's edges
+_MAX_SHARE = 0.6  # the bar never covers more than this fraction of its host's height
 
 
 class MessageBar(QFrame):
     def __init__(self, parent: QWidget | None = None, info_timeout_ms: int = 5000) -> None:
         super().__init__(parent)
         self.level = ""
+        self._host: QWidget | None = None
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -40,10 +48,41 @@ class MessageBar(QFrame):
         self._info_timeout_ms = info_timeout_ms
         self.hide()
 
+    # -- overlay --------------------------------------------------------------------------------
+    def attach(self, host: QWidget) -> None:
+        """Float over the bottom of ``host`` (a child of it, outside any layout), following its size."""
+        if self._host is not None:
+            self._host.removeEventFilter(self)
+        self._host = host
+        self.setParent(host)
+        host.installEventFilter(self)
+        self._place()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._host and event.type() == QEvent.Type.Resize:
+            self._place()
+        return super().eventFilter(watched, event)
+
+    def overlay_rect(self, host_width: int, host_height: int) -> QRect:
+        """Where the bar goes in a host of this size: full width less margins, as tall as its
+        wrapped text needs (at most ``_MAX_SHARE`` of the host), on the bottom edge."""
+        width = max(1, host_width - 2 * _MARGIN)
+        wanted = self.heightForWidth(width) if self.hasHeightForWidth() else self.sizeHint().height()
+        height = max(1, min(max(wanted, self.minimumSizeHint().height()), int(host_height * _MAX_SHARE)))
+        return QRect(_MARGIN, max(0, host_height - _MARGIN - height), width, height)
+
+    def _place(self) -> None:
+        if self._host is None:
+            return
+        self.setGeometry(self.overlay_rect(self._host.width(), self._host.height()))
+        self.raise_()
+
+    # -- messages -------------------------------------------------------------------------------
     def show_message(self, level: str, text: str) -> None:
         self.level = level
         self.label.setText(text)
         self.setStyleSheet(f"MessageBar {{ {_STYLES.get(level, _STYLES['info'])} border-radius:3px; }}")
+        self._place()  # the text's height decides the bar's
         self.show()
         if level == "info":
             self._timer.start(self._info_timeout_ms)

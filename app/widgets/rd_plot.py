@@ -1,29 +1,43 @@
 """Live rate-distortion plot: PSNR-bpp and MS-SSIM(dB)-bpp with linked rate axes.
 
 Curves of the current image fill in point by point as results arrive in the
-:class:`~app.core.rd_store.RDStore`, each in its codec's colour of the catalogue (``codec.baselines``:
-the same colour-blind-safe palette as ``msp plot``). Following CompressAI's convention, learned
-codecs are solid and hybrid (classic) codecs dashed; the live VVenC curve is a heavier dashed line and the
-published VTM curve is dash-dotted grey and labelled as the Kodak *average* it is. Clicking a
-point loads that result into side A (Shift+click: side B).
+:class:`~app.core.rd_store.RDStore`. Each codec has its one colour of the catalogue
+(``codec.baselines``, Paul Tol's colour-blind-safe palette), the same as in ``msp plot``; the
+published VTM curve takes VVC's colour, hollow markers saying "published" as in ``msp plot``.
+Following CompressAI's convention, learned codecs are solid and hybrid (classic) codecs dashed;
+the live VVenC curve is a heavier dashed line and the VTM curve dash-dotted and labelled as the
+Kodak *average* it is.
+
+The rate axis follows our codec: it spans the MSP curves and the A/B points with a margin, and the
+classic and reference curves, which run to several bpp, are clipped at its edge rather than
+stretching it (before any MSP point: all of this image's curves). A checkbox puts it on a log
+scale. The legend (:mod:`app.widgets.rd_legend`) sits beside the plots and reflows into columns.
+Clicking a point loads that result into side A (Shift+click: side B).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
+from codec.baselines import colour_of
 from codec.eval.metrics import LOSSLESS_DB
 
 from app.core.backends.reference import ReferenceCurve
-from app.core.codecs import SideSettings, codec_entry
+from app.core.codecs import SideSettings, codec_entry, menu_codecs
 from app.core.rd_store import RDStore
 from app.core.results import EncodeOutcome
+from app.widgets.rd_legend import LegendEntry, RDLegend
 
-__all__ = ["RDPlot"]
+__all__ = ["RDPlot", "REFERENCE_KEY", "X_MARGIN"]
+
+REFERENCE_KEY = "reference"  # the legend key of the published curve
+X_MARGIN = 0.12  # the rate axis runs this fraction past the last focused point (a factor in log scale)
+_MARK_COLOURS = {"A": "#1b1b1b", "B": "#1b1b1b"}  # the A/B rings: neutral, labelled, no codec's colour
 
 
 def _finite(value: float | None) -> bool:
@@ -39,10 +53,22 @@ class RDPlot(QWidget):
         self.store = store
         pg.setConfigOptions(antialias=True, background="w", foreground="k")
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setMinimumHeight(220)
-        layout = QVBoxLayout(self)
+        self.graphics.setMinimumHeight(150)
+        self.legend = RDLegend()
+        self.legend.toggled.connect(self._on_legend_toggled)
+        self.log_rate = QCheckBox("Log rate axis")
+        self.log_rate.setToolTip("Show the rate (bpp) on a logarithmic axis: low rates get more room")
+        self.log_rate.toggled.connect(self.set_log_rate)
+        side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 4, 4)
+        side.setSpacing(2)
+        side.addWidget(self.legend, 1)
+        side.addWidget(self.log_rate)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics)
+        layout.setSpacing(0)
+        layout.addWidget(self.graphics, 1)
+        layout.addLayout(side)
         self.setToolTip("Click a point to load it into side A; Shift+click loads it into side B")
 
         self.psnr_plot = self.graphics.addPlot(row=0, col=0)
@@ -52,19 +78,12 @@ class RDPlot(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setLabel("bottom", "Rate (bpp)")
             plot.setLabel("left", ylabel)
-            for side in ("bottom", "left"):  # bpp stays bpp: no "(x0.001)" rescaling of the axis
-                plot.getAxis(side).enableAutoSIPrefix(False)
+            for axis in ("bottom", "left"):  # bpp stays bpp: no "(x0.001)" rescaling of the axis
+                plot.getAxis(axis).enableAutoSIPrefix(False)
             plot.setMenuEnabled(False)
         self.psnr_plot.setTitle("PSNR vs rate — this image (click: load into A, Shift+click: B)", size="9pt")
         self.msssim_plot.setTitle("MS-SSIM vs rate — this image", size="9pt")
-        # One legend for both plots (they share colours), in its own column so it never hides data.
-        self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-8)
-        self.graphics.addItem(self.legend, row=0, col=2)
-        self.graphics.ci.layout.setColumnStretchFactor(0, 10)
-        self.graphics.ci.layout.setColumnStretchFactor(1, 10)
-        self.graphics.ci.layout.setColumnStretchFactor(2, 1)
-        # The rate axis shows the interesting range (not a q=0.9 outlier at 8 bpp) until the user
-        # pans or zooms; y follows what is visible.
+        # The rate axis follows the focused curves until the user pans or zooms; y follows what is visible.
         self._auto_x = True
         for plot in (self.psnr_plot, self.msssim_plot):
             plot.setAutoVisible(y=True)
@@ -74,15 +93,19 @@ class RDPlot(QWidget):
         self._highlighted: dict[str, float] = {}
 
         self._curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        self._entries: dict[str, LegendEntry] = {}
         self._reference: list[pg.PlotDataItem] = []
-        self._marks: dict[str, tuple[pg.ScatterPlotItem, pg.ScatterPlotItem, pg.TextItem, pg.TextItem]] = {}
-        for name, colour in (("A", "#1b4332"), ("B", "#7b2cbf")):
-            items = []
+        self._reference_entry: LegendEntry | None = None
+        self._marks: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem, pg.TextItem, pg.TextItem]] = {}
+        for name, colour in _MARK_COLOURS.items():
+            rings = []
             for plot in (self.psnr_plot, self.msssim_plot):
-                mark = pg.ScatterPlotItem(size=18, pen=pg.mkPen(colour, width=3), brush=None, symbol="o")
-                mark.setZValue(20)
-                plot.addItem(mark)
-                items.append(mark)
+                # A PlotDataItem (not a bare scatter) so that it follows the log-rate axis.
+                ring = pg.PlotDataItem([], [], pen=None, symbol="o", symbolSize=18, symbolBrush=None,
+                                       symbolPen=pg.mkPen(colour, width=2.5))
+                ring.setZValue(20)
+                plot.addItem(ring)
+                rings.append(ring)
             texts = []
             for plot in (self.psnr_plot, self.msssim_plot):
                 text = pg.TextItem(name, color=colour, anchor=(-0.4, 1.1))
@@ -90,27 +113,35 @@ class RDPlot(QWidget):
                 text.setVisible(False)
                 plot.addItem(text)
                 texts.append(text)
-            self._marks[name] = (items[0], items[1], texts[0], texts[1])
+            self._marks[name] = (rings[0], rings[1], texts[0], texts[1])
         store.changed.connect(self._on_store_changed)
+        if store.codecs():  # a store that is filled already (points restored before the plot existed)
+            self._on_store_changed(None)
 
     # -- data ----------------------------------------------------------------------------------
     def set_reference(self, curve: ReferenceCurve | None) -> None:
         for item in self._reference:
-            item.getViewBox() and item.getViewBox().removeItem(item)
+            view = item.getViewBox()
+            if view is not None:
+                view.removeItem(item)
         self._reference.clear()
-        if curve is None:
-            return
-        pen = pg.mkPen("#555555", width=1.5, style=Qt.PenStyle.DashDotLine)
-        if curve.psnr:
-            item = self.psnr_plot.plot(curve.bpp, curve.psnr, pen=pen,
-                                       symbol="t", symbolSize=6, symbolBrush="#555555", symbolPen=None)
-            self.legend.addItem(item, curve.label)
-            self._reference.append(item)
-        if curve.msssim:
-            db = [-10 * math.log10(1 - v) for v in curve.msssim]
-            item = self.msssim_plot.plot(curve.bpp, db, pen=pen,
-                                         symbol="t", symbolSize=6, symbolBrush="#555555", symbolPen=None)
-            self._reference.append(item)
+        self._reference_entry = None
+        if curve is not None:
+            colour = colour_of(curve.name, "hybrid")  # VTM: VVC's colour, as in msp plot
+            pen = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashDotLine)
+            style = {"pen": pen, "symbol": "t", "symbolSize": 7, "symbolBrush": "w", "symbolPen": pg.mkPen(colour)}
+            if curve.psnr:
+                self._reference.append(self.psnr_plot.plot(curve.bpp, curve.psnr, **style))
+            if curve.msssim:
+                db = [-10 * math.log10(1 - v) for v in curve.msssim]
+                self._reference.append(self.msssim_plot.plot(curve.bpp, db, **style))
+            for item in self._reference:
+                item.setZValue(-1)  # under this image's curves
+            self._reference_entry = LegendEntry(
+                REFERENCE_KEY, curve.label, colour, Qt.PenStyle.DashDotLine, "t", filled=False, width=1.5,
+                tip="Published average over the Kodak set, not this image" + (f" ({curve.source})" if curve.source else ""))
+        self._sync_legend()
+        self._update_x_range()
 
     def _curve(self, codec: str) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
         if codec not in self._curves:
@@ -120,28 +151,48 @@ class RDPlot(QWidget):
             hybrid = entry.line_style == "dashed"
             width = 2.5 if codec == "vvc" else 1.8
             style = Qt.PenStyle.DashLine if hybrid else Qt.PenStyle.SolidLine
-            label = "VVC (VVenC, this image, 4:2:0)" if codec == "vvc" else entry.title
+            symbol = "s" if hybrid else "o"
+            label = "VVC (VVenC, this image)" if codec == "vvc" else entry.title
             items = []
             for plot in (self.psnr_plot, self.msssim_plot):
                 item = plot.plot([], [], pen=pg.mkPen(colour, width=width, style=style),
-                                 symbol="o" if not hybrid else "s", symbolSize=7, symbolBrush=colour,
+                                 symbol=symbol, symbolSize=7, symbolBrush=colour,
                                  symbolPen=pg.mkPen("w", width=0.5))
                 item.setCurveClickable(False)
                 item.sigPointsClicked.connect(self._on_points_clicked)
                 items.append(item)
-            self.legend.addItem(items[0], label)
             self._curves[codec] = (items[0], items[1])
+            self._entries[codec] = LegendEntry(codec, label, colour, style, symbol, width=width,
+                                               tip=f"{entry.summary}; this image, measured here")
+            self._sync_legend()
         return self._curves[codec]
+
+    def _sync_legend(self) -> None:
+        """In the order of the codec menus (learned first: ours; then the classic codecs, VVC last),
+        then the reference, so that a row never moves as the sweep adds curves."""
+        order = {entry.key: i for i, entry in enumerate(menu_codecs())}
+        keys = sorted(self._entries, key=lambda key: order.get(key, len(order)))
+        entries = [self._entries[key] for key in keys]
+        if self._reference_entry is not None:
+            entries.append(self._reference_entry)
+        self.legend.set_entries(entries)
+
+    @staticmethod
+    def _is_learned(codec: str) -> bool:
+        entry = codec_entry(codec)
+        return entry is not None and entry.kind == "learned"
 
     def _on_store_changed(self, codec: str | None) -> None:
         if codec is None:
             for psnr_item, msssim_item in self._curves.values():
-                self.legend.removeItem(psnr_item)
                 self.psnr_plot.removeItem(psnr_item)
                 self.msssim_plot.removeItem(msssim_item)
             self._curves.clear()
+            self._entries.clear()
+            self._sync_legend()
             for codec_key in self.store.codecs():
                 self._redraw(codec_key)
+            self._update_x_range()
             return
         self._redraw(codec)
 
@@ -156,6 +207,12 @@ class RDPlot(QWidget):
                             data=[p.settings for p in with_ms])
         self._update_x_range()
 
+    def _on_legend_toggled(self, key: str, shown: bool) -> None:
+        items: Iterable[pg.PlotDataItem] = self._reference if key == REFERENCE_KEY else self._curves.get(key, ())
+        for item in items:
+            item.setVisible(shown)
+        self._update_x_range()
+
     # -- rate axis ---------------------------------------------------------------------------------
     def _on_manual_range(self, *_args: object) -> None:
         self._auto_x = False
@@ -164,24 +221,72 @@ class RDPlot(QWidget):
         self._auto_x = True
         self._update_x_range()
 
+    def focus_rates(self) -> list[float]:
+        """The rates the axis spans: our (learned) curves and the A/B points; before any of
+        those, every curve of this image. Never the published reference."""
+        ours = [p.bpp for codec in self.store.codecs() if self._is_learned(codec) and self.legend.is_shown(codec)
+                for p in self.store.curve(codec)]
+        rates = ours + list(self._highlighted.values())
+        if not rates:
+            rates = [p.bpp for codec in self.store.codecs() if self.legend.is_shown(codec)
+                     for p in self.store.curve(codec)]
+        return [r for r in rates if r > 0 and math.isfinite(r)]
+
+    def rate_range(self) -> tuple[float, float] | None:
+        """The rate axis's (low, high) in bpp for the focused rates; None when there are none."""
+        rates = self.focus_rates()
+        if not rates:
+            return None
+        high = max(rates)
+        if self.log_rate.isChecked():
+            factor = 1.0 + 2 * X_MARGIN
+            return min(rates) / factor, high * factor
+        return 0.0, high * (1.0 + X_MARGIN)
+
+    def visible_rate_range(self) -> tuple[float, float]:
+        """The rate axis as shown, in bpp (whatever the scale)."""
+        low, high = self.psnr_plot.vb.viewRange()[0]
+        if self.log_rate.isChecked():
+            return 10.0**low, 10.0**high
+        return low, high
+
     def _update_x_range(self) -> None:
-        """Up to 3 bpp (or 1.5x the rate of the A/B points, whichever is more), not beyond the data."""
         if not self._auto_x:
             return
-        rates = [p.bpp for codec in self.store.codecs() for p in self.store.curve(codec)]
-        rates += self._highlighted.values()
-        if not rates:
+        span = self.rate_range()
+        if span is None:
             return
-        limit = max(3.0, 1.5 * max(self._highlighted.values(), default=0.0))
-        x_max = min(max(rates), limit)
-        self.psnr_plot.setXRange(0.0, x_max * 1.05, padding=0)
+        low, high = span
+        if self.log_rate.isChecked():
+            low, high = math.log10(low), math.log10(high)
+        self.psnr_plot.setXRange(low, high, padding=0)
+
+    def set_log_rate(self, on: bool) -> None:
+        """Logarithmic rate axis on both plots (they share it)."""
+        if self.log_rate.isChecked() != on:
+            self.log_rate.setChecked(on)  # comes back here through the signal
+            return
+        for plot in (self.psnr_plot, self.msssim_plot):
+            plot.setLogMode(x=on, y=False)
+        for name in self._marks:
+            self._place_text(name)
+        self._auto_x = True
+        self._update_x_range()
 
     def point_count(self) -> int:
         return sum(len(item.xData) if item.xData is not None else 0 for item, _ in self._curves.values())
 
+    def curve_items(self, codec: str) -> tuple[pg.PlotDataItem, pg.PlotDataItem] | None:
+        """The (PSNR, MS-SSIM) items of ``codec``'s curve, if it has one."""
+        return self._curves.get(codec)
+
+    def reference_items(self) -> list[pg.PlotDataItem]:
+        return list(self._reference)
+
+    # -- A/B points -------------------------------------------------------------------------------
     def highlight(self, name: str, outcome: EncodeOutcome | None) -> None:
         """Ring the side's current point on both plots (nothing for the original)."""
-        psnr_mark, ms_mark, psnr_text, ms_text = self._marks[name]
+        psnr_mark, ms_mark, _psnr_text, _ms_text = self._marks[name]
         psnr = outcome.metrics.psnr if outcome is not None else None
         msdb = outcome.metrics.msssim_db if outcome is not None else None
         shown = outcome if outcome is not None and not outcome.settings.is_original else None
@@ -189,15 +294,25 @@ class RDPlot(QWidget):
             self._highlighted[name] = shown.bpp
         else:
             self._highlighted.pop(name, None)
-        for mark, text, value in ((psnr_mark, psnr_text, psnr), (ms_mark, ms_text, msdb)):
+        for mark, value in ((psnr_mark, psnr), (ms_mark, msdb)):
             if shown is not None and _finite(value):
                 mark.setData([shown.bpp], [value])
-                text.setPos(shown.bpp, value)
-                text.setVisible(True)
             else:
                 mark.setData([], [])
-                text.setVisible(False)
+        self._place_text(name)
         self._update_x_range()
+
+    def _place_text(self, name: str) -> None:
+        """The A/B letters sit by their rings; a TextItem is placed in view coordinates (log10 in log mode)."""
+        psnr_mark, ms_mark, psnr_text, ms_text = self._marks[name]
+        for mark, text in ((psnr_mark, psnr_text), (ms_mark, ms_text)):
+            x, y = mark.xData, mark.yData
+            if x is None or not len(x):
+                text.setVisible(False)
+                continue
+            bpp = float(x[0])
+            text.setPos(math.log10(bpp) if self.log_rate.isChecked() and bpp > 0 else bpp, float(y[0]))
+            text.setVisible(True)
 
     # -- interaction -----------------------------------------------------------------------------
     def _on_points_clicked(self, _item: object, points: list, event: object = None) -> None:

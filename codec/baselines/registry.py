@@ -28,7 +28,8 @@ from codec.errors import CodecError
 
 __all__ = [
     "register", "unregister", "catalogue", "catalogue_entry", "canonical_key", "upgrade_key",
-    "colour_of", "codec_names", "get_codec", "parse_codec_spec", "available_codecs", "all_codecs", "coerce_setting",
+    "colour_of", "codec_family", "codec_names", "get_codec", "parse_codec_spec", "available_codecs", "all_codecs",
+    "coerce_setting",
 ]
 
 
@@ -91,18 +92,27 @@ def catalogue_entry(key: str) -> CatalogueEntry:
     return entry
 
 
-# Curves that are not in the catalogue but belong to a codec of it (published anchors).
-_FAMILIES = {"vtm": "vvc", "bpg444": "hevc", "av1": "avif"}
+# Curves that are not in the catalogue but belong to a codec of it (published anchors: VTM and HM
+# are the reference encoders of VVC and HEVC, BPG is HEVC intra, AV1 is AVIF's codec).
+_FAMILIES = {"vtm": "vvc", "vtm18": "vvc", "hm": "hevc", "bpg444": "hevc", "av1": "avif"}
+
+
+def codec_family(name: str) -> str | None:
+    """The catalogue key a curve belongs to: its own codec's (any spelling, with or without
+    settings), or the codec a published anchor is an encoder of (``vtm`` -> ``vvc``, ``HM`` ->
+    ``hevc``); None for a curve of no codec of the catalogue (a published learned codec)."""
+    key = canonical_key(name).partition(":")[0]
+    key = _FAMILIES.get(key, key)
+    return key if key in _ENTRIES else None
 
 
 def colour_of(name: str, kind: str = "learned") -> str:
     """The plot colour of a curve: its codec's (published anchors share their codec's). Any other
     curve (a published learned codec) gets a fixed colour, picked from its name among the colours
     of the catalogue's codecs of the other kind, which its line style tells apart."""
-    key = _FAMILIES.get(name, canonical_key(name).partition(":")[0])
-    entry = _ENTRIES.get(key)
-    if entry is not None:
-        return entry.colour
+    family = codec_family(name)
+    if family is not None:
+        return _ENTRIES[family].colour
     colours = [e.colour for e in _ENTRIES.values() if (e.kind == "learned") != (kind == "learned")]
     colours = colours or list(PALETTE.values())
     return colours[zlib.crc32(name.encode()) % len(colours)]

@@ -4,7 +4,10 @@ Drawn with matplotlib's Agg canvas directly (no pyplot, no global backend switch
 safe to call from the Qt app or a headless server. Conventions a reader needs without asking:
 classic (hybrid) codecs dashed, learned codecs solid; filled markers = measured here,
 hollow = published data; each codec has its colour of the catalogue (codec.baselines, the same
-colour-blind-safe palette as the app's plot), shared by our run and the published one.
+colour-blind-safe palette as the app's plot), shared by our run and the published one, and by a
+codec's published reference encoder (VTM is VVC's colour, HM and BPG HEVC's). Published curves of
+no codec of the catalogue (learned codecs from papers) take colours the plot's codecs of their
+kind do not use, and never the colour of another such curve of the same plot.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from codec.baselines.registry import colour_of
+from codec.baselines.palette import PALETTE
+from codec.baselines.registry import catalogue, codec_family, colour_of
 from codec.errors import CodecError
 from codec.eval.curves import RDCurve
 from codec.eval.metrics import LOSSLESS_DB
 
-__all__ = ["PlotFiles", "plot_metric", "plot_rd", "AXIS_LABELS"]
+__all__ = ["PlotFiles", "plot_metric", "plot_rd", "curve_colours", "AXIS_LABELS"]
 
 AXIS_LABELS = {
     "psnr": "PSNR-RGB (dB)",
@@ -33,6 +37,37 @@ class PlotFiles:
     psnr: Path
     ms_ssim: Path
     empty: tuple[str, ...] = ()  # metrics no curve had values for (their plot says so)
+
+
+def curve_colours(curves: Sequence[RDCurve]) -> dict[str, str]:
+    """Each curve's colour, by name: its codec's from the catalogue (:func:`colour_of`). A curve of
+    no codec of the catalogue keeps ``colour_of``'s pick unless an earlier such curve, or a codec
+    of the catalogue drawn in the same line style (in this plot or not), has it; then it takes the
+    first free palette colour."""
+    colours: dict[str, str] = {}
+    taken: dict[str, set[str]] = {}  # line style -> the catalogue's colours drawn in it
+    for entry in catalogue():
+        taken.setdefault(_style_kind(entry.kind), set()).add(entry.colour)
+    strays: list[tuple[RDCurve, str]] = []
+    for curve in curves:
+        colour = colour_of(curve.name, curve.kind)
+        if codec_family(curve.name) is None:
+            strays.append((curve, colour))
+        else:
+            colours[curve.name] = colour
+    stray_colours: set[str] = set()
+    for curve, colour in strays:
+        busy = stray_colours | taken.get(_style_kind(curve.kind), set())
+        if colour in busy:
+            colour = next((c for c in PALETTE.values() if c not in busy), colour)
+        colours[curve.name] = colour
+        stray_colours.add(colour)
+    return colours
+
+
+def _style_kind(kind: str) -> str:
+    """Curves drawn in the same line style: learned (solid) or not (dashed)."""
+    return "learned" if kind == "learned" else "classic"
 
 
 def _plottable(curve: RDCurve, metric: str, max_bpp: float) -> list[tuple[float, float]]:
@@ -56,6 +91,7 @@ def plot_metric(
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
     visible: list[float] = []
+    colours = curve_colours(curves)
     # Published first, so measured curves are drawn on top.
     for curve in sorted(curves, key=lambda c: c.origin != "published"):
         rates, values = curve.points(metric)
@@ -64,7 +100,7 @@ def plot_metric(
             continue
         x, y = zip(*pairs, strict=True)
         measured = curve.origin == "measured"
-        colour = colour_of(curve.name, curve.kind)
+        colour = colours[curve.name]
         axes.plot(
             x, y,
             linestyle="-" if curve.kind == "learned" else "--",
