@@ -110,6 +110,7 @@ class RDLegend(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[LegendRow] = []
+        self._hidden: set[str] = set()  # keys the user hid; kept when the rows are rebuilt (a new image)
         self._columns = 1
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(4, 4, 4, 4)
@@ -120,27 +121,33 @@ class RDLegend(QWidget):
 
     # -- entries --------------------------------------------------------------------------------
     def set_entries(self, entries: list[LegendEntry]) -> None:
-        """Show exactly ``entries``, in this order (rows of unchanged entries are kept, with their state)."""
+        """Show exactly ``entries``, in this order; a curve the user hid stays hidden."""
         if [row.entry for row in self.rows] == entries:
             return
-        hidden = {row.entry.key for row in self.rows if not row.shown}
         for row in self.rows:
             self._grid.removeWidget(row)
             row.deleteLater()
         self.rows = []
         for entry in entries:
             row = LegendRow(entry, self)
-            row.set_shown(entry.key not in hidden)
-            row.toggled.connect(self.toggled)
+            row.set_shown(entry.key not in self._hidden)
+            row.toggled.connect(self._on_row_toggled)
             self.rows.append(row)
         self._columns = 0  # place them all
         self._reflow()
+
+    def _on_row_toggled(self, key: str, shown: bool) -> None:
+        if shown:
+            self._hidden.discard(key)
+        else:
+            self._hidden.add(key)
+        self.toggled.emit(key, shown)
 
     def labels(self) -> list[str]:
         return [row.entry.label for row in self.rows]
 
     def is_shown(self, key: str) -> bool:
-        return all(row.shown for row in self.rows if row.entry.key == key)
+        return key not in self._hidden
 
     # -- layout ---------------------------------------------------------------------------------
     def row_height(self) -> int:

@@ -137,6 +137,7 @@ class RDPlot(QWidget):
                 self._reference.append(self.msssim_plot.plot(curve.bpp, db, **style))
             for item in self._reference:
                 item.setZValue(-1)  # under this image's curves
+                item.setVisible(self.legend.is_shown(REFERENCE_KEY))
             self._reference_entry = LegendEntry(
                 REFERENCE_KEY, curve.label, colour, Qt.PenStyle.DashDotLine, "t", filled=False, width=1.5,
                 tip="Published average over the Kodak set, not this image" + (f" ({curve.source})" if curve.source else ""))
@@ -160,6 +161,7 @@ class RDPlot(QWidget):
                                  symbolPen=pg.mkPen("w", width=0.5))
                 item.setCurveClickable(False)
                 item.sigPointsClicked.connect(self._on_points_clicked)
+                item.setVisible(self.legend.is_shown(codec))  # hidden in the legend: stays hidden on a new image
                 items.append(item)
             self._curves[codec] = (items[0], items[1])
             self._entries[codec] = LegendEntry(codec, label, colour, style, symbol, width=width,

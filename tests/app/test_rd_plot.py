@@ -198,3 +198,10 @@ def test_clicking_a_legend_row_hides_its_curve(qtbot) -> None:
     assert items is not None and not any(item.isVisible() for item in items)
     qtbot.mouseClick(row, Qt.MouseButton.LeftButton)
     assert all(item.isVisible() for item in items)
+    # hidden stays hidden when the curves are drawn again for a new image
+    qtbot.mouseClick(row, Qt.MouseButton.LeftButton)
+    plot.store.reset("next")
+    plot.store.add(outcome("next", SideSettings("jpeg", 0.5), bpp=0.5, psnr=30.0))
+    items = plot.curve_items("jpeg")
+    assert items is not None and not any(item.isVisible() for item in items)
+    assert not next(r for r in plot.legend.rows if r.entry.key == "jpeg").shown
