@@ -40,6 +40,7 @@ class ComparisonCanvas(QWidget):
         self._arrays: dict[str, np.ndarray | None] = {"A": None, "B": None}
         self._labels: dict[str, str] = {"A": "A", "B": "B"}
         self._pending: dict[str, str] = {"A": "", "B": ""}
+        self._stand_in: dict[str, bool] = {"A": False, "B": False}
         self._diff: QImage | None = None
         self._diff_key: tuple[int, int, float] | None = None
         self._drag: str | None = None
@@ -55,11 +56,17 @@ class ComparisonCanvas(QWidget):
         view.changed.connect(self._on_view_changed)
 
     # -- content ------------------------------------------------------------------------------
-    def set_side(self, name: str, pixels: np.ndarray | None, label: str, pending: str = "") -> None:
-        """Show ``pixels`` for side ``name`` ("A" or "B"); ``pending`` is text shown instead."""
-        if pixels is not self._arrays[name]:
+    def set_side(self, name: str, pixels: np.ndarray | None, label: str, pending: str = "",
+                 stand_in: bool = False) -> None:
+        """Show ``pixels`` for side ``name`` ("A" or "B"), dimmed under ``pending`` if given.
+
+        ``stand_in``: the pixels are not the side's result (the original, shown while its first
+        encode runs), so the difference view waits for the real one instead of showing zeros.
+        """
+        if pixels is not self._arrays[name] or stand_in != self._stand_in[name]:
             self._arrays[name] = pixels
             self._images[name] = to_qimage(pixels) if pixels is not None else None
+            self._stand_in[name] = stand_in
             self._diff_key = None
         self._labels[name] = label
         self._pending[name] = pending
@@ -70,7 +77,7 @@ class ComparisonCanvas(QWidget):
 
     def _diff_image(self) -> QImage | None:
         a, b = self._arrays["A"], self._arrays["B"]
-        if a is None or b is None or a.shape != b.shape:
+        if a is None or b is None or a.shape != b.shape or self._stand_in["A"] or self._stand_in["B"]:
             return None
         key = (id(a), id(b), self.view.diff_gain)
         if key != self._diff_key:

@@ -33,11 +33,13 @@ from PySide6.QtWidgets import (
 
 from codec.image_io import IMAGE_SUFFIXES
 
+from app.cache_location import rd_cache_dir
 from app.controller import StudioController
 from app.core.backends.msp import MspInfo
 from app.core.backends.reference import load_vtm_kodak
 from app.core.codecs import SideSettings, extension_of
 from app.core.image_io import LoadedImage
+from app.core.rd_disk_cache import RDDiskCache
 from app.core.resources import DEMO_IMAGE
 from app.core.state import SideName, SideState, SideStatus
 from app.settings_store import AppSettings
@@ -83,7 +85,8 @@ class MainWindow(QMainWindow):
         self.controller = StudioController(
             side_a, side_b, service=EncodeService(pool_threads=pool_threads, parent=self),
             sweep_enabled=settings.sweep_enabled if sweep is None else sweep,
-            auto_match=True if first_start else settings.auto_match, parent=self)
+            auto_match=True if first_start else settings.auto_match,
+            rd_cache=RDDiskCache(rd_cache_dir(settings)), parent=self)
         c = self.controller
         view = c.view
         view.mode = settings.view_mode
@@ -314,10 +317,18 @@ class MainWindow(QMainWindow):
         result = side.result
         busy = {SideStatus.QUEUED: "queued…", SideStatus.RUNNING: "encoding…"}.get(side.status, "")
         ended = {SideStatus.FAILED: "failed", SideStatus.CANCELLED: "cancelled"}.get(side.status, "")
-        # While a side re-encodes, its previous result stays visible, dimmed, under a note.
+        # While a side re-encodes, its previous result stays visible, dimmed, under a note; before
+        # its first result the original stands in, so a new image is on screen at once.
         pending = busy or (ended if result is None else "")
+        if side.status is SideStatus.RUNNING and side.message:
+            pending = side.message  # e.g. "refining with LOF…" over a preview
         label = result.label if result is not None else side.settings.label()
-        self.canvas.set_side(side.name.value, result.reconstruction if result is not None else None, label, pending)
+        image = self.controller.state.image
+        stand_in = result is None and bool(busy) and image is not None
+        pixels = result.reconstruction if result is not None else (image.pixels if stand_in and image else None)
+        if stand_in:
+            pending = f"{busy} (showing the original)"
+        self.canvas.set_side(side.name.value, pixels, label, pending, stand_in=stand_in)
         self.rd_plot.highlight(side.name.value, result)
 
     def _on_msp_info(self, info: MspInfo) -> None:

@@ -12,7 +12,7 @@ from codec.bitstream import Container, pack, unpack
 from app.core.codecs import SideSettings
 from app.core.state import SideName, SideStatus
 
-from tests.app.helpers import make_window, wait_done
+from tests.app.helpers import drop_paths, make_window, wait_done
 
 # On a 200 px image the cheapest profile still runs for seconds on a busy 2-core CPU, reporting
 # (and polling cancel) at every sequential coding step: long enough to interfere with, short
@@ -138,3 +138,21 @@ def test_event_loop_never_stalls_during_an_msp_encode(qtbot, app_settings, png20
     # objects); one isolated hiccup of a shared CI machine is neither.
     assert sorted(gaps)[-2] < 100
     assert worst < 250
+
+
+def test_a_new_image_is_on_screen_at_once_then_a_preview_then_the_result(qtbot, app_settings, png200: Path) -> None:
+    """The original stands in on both panes the moment the image opens (the difference view
+    waits for real results); a balanced side shows its no-LOF preview before its LOF result."""
+    window = make_window(qtbot, app_settings, SideSettings("msp-balanced", 0.5), SideSettings("jpeg", 0.5))
+    labels: list[str] = []
+    window.controller.state.a.result_changed.connect(
+        lambda side: labels.append(side.result.label) if side.result is not None else None)
+    drop_paths(window, [png200])
+    qtbot.waitUntil(lambda: window.controller.state.image is not None, timeout=10000)
+    original = window.controller.state.image.pixels
+    assert window.canvas.image("A") is not None and window.canvas._arrays["A"] is original
+    assert window.canvas._diff_image() is None  # no difference of the original with itself
+    wait_done(qtbot, window, timeout=180000)  # balanced runs LOF: slow on a busy 2-core machine
+    assert labels[0].endswith("preview without LOF") and not labels[-1].endswith("preview without LOF")
+    assert window.canvas._arrays["A"] is window.controller.state.a.result.reconstruction
+    assert window.canvas._diff_image() is not None
