@@ -156,5 +156,19 @@ class AppSettings:
         self.q.setValue("window/geometry", geometry)
         self.q.setValue("window/state", state)
 
+    @property
+    def rd_share(self) -> float | None:
+        """The RD plot dock's share of the window's height, or None if never saved. Kept beside the
+        window state, whose dock heights are absolute pixels: the window may open on a smaller
+        screen (a projector) than it was closed on, and the plot should keep its proportion."""
+        if not self.q.contains("window/rd_share"):
+            return None
+        share = self._float("window/rd_share", -1.0)
+        return share if 0.0 < share < 1.0 else None
+
+    @rd_share.setter
+    def rd_share(self, value: float) -> None:
+        self.q.setValue("window/rd_share", float(value))
+
     def sync(self) -> None:
         self.q.sync()

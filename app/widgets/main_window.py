@@ -298,7 +298,11 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         state = self.settings.window_state()
         if state is not None and self.restoreState(state):
-            self.rd_height.restored()
+            share = self.settings.rd_share
+            if share is not None:
+                self.rd_height.share = share  # its proportion, whatever size the window opens at
+            else:
+                self.rd_height.restored()  # settings from before the share was saved: the restored height
 
     def set_rd_height(self, pixels: int) -> None:
         """Give the RD plot dock ``pixels`` of height, and that share of the window's from now on."""
@@ -476,6 +480,7 @@ class MainWindow(QMainWindow):
         s.sweep_enabled = c.sweep_enabled
         s.auto_match = c.auto_match
         s.set_window(self.saveGeometry(), self.saveState())
+        s.rd_share = self.rd_height.share
         s.sync()
 
     def shutdown(self) -> None:

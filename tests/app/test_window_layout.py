@@ -189,6 +189,26 @@ def test_the_rd_dock_starts_at_its_share_of_the_height(qtbot, app_settings) -> N
     assert abs(window.rd_dock.height() - RD_SHARE * span) <= 3, (window.rd_dock.height(), span)
 
 
+def test_the_rd_dock_keeps_its_share_when_the_window_opens_on_a_smaller_screen(qtbot, app_settings) -> None:
+    """Closed on a 1920x1080 desk with a tall plot, opened on a 1280x720 projector: the plot keeps
+    its proportion of the height (the saved window state alone holds absolute pixels)."""
+    first = make_window(qtbot, app_settings, SideSettings("jpeg", 0.5), SideSettings("webp", 0.5))
+    settle(qtbot, first, (1920, 1080))
+    first.set_rd_height(460)
+    settle(qtbot, first, (1920, 1080))
+    span = first.centralWidget().height() + first.rd_dock.height()
+    share = first.rd_dock.height() / span
+    first.save_settings()
+    second = MainWindow(app_settings, open_demo=False, sweep=False, pool_threads=1)
+    qtbot.addWidget(second)
+    second.resize(1280, 720)
+    second.show()
+    qtbot.waitExposed(second)
+    settle(qtbot, second, (1280, 720))
+    span = second.centralWidget().height() + second.rd_dock.height()
+    assert abs(second.rd_dock.height() - share * span) <= 3, (second.rd_dock.height(), share, span)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_the_rd_dock_gets_its_height_back_after_the_window_shrinks(qtbot, window, size) -> None:
     settle(qtbot, window, (1920, 1080))
