@@ -16,7 +16,6 @@ from codec.errors import CodecError, EncodeCancelled
 from codec.types import Progress
 
 from app.core.backends import msp as msp_backend
-from app.core.gc_pauses import freeze_startup_objects
 from app.core.pipeline import outcome_from_bitstream, run_job
 from app.core.state import JobProgress
 from app.core.throttle import DEFAULT_PROGRESS_HZ, Throttle
@@ -57,7 +56,6 @@ class MspWorker(QObject):
     def initialize(self) -> None:
         lower_current_thread_priority()  # before torch starts its thread pool, which inherits it
         self.info = msp_backend.load_msp()
-        freeze_startup_objects()  # torch and the model are loaded: keep them out of full GC passes
         self.ready.emit(self.info)
 
     @Slot(object)

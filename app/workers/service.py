@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QThread, QThreadPool, QTimer, Signal
 from app.core.backends.msp import MspInfo
 from app.core.cache import CacheKey, ResultCache
 from app.core.codecs import SideSettings, on_model_thread
+from app.core.gc_pauses import freeze_startup_objects
 from app.core.image_io import LoadedImage
 from app.core.results import EncodeOutcome
 from app.workers.classic_pool import ClassicRunnable, PoolSignals
@@ -230,6 +231,10 @@ class EncodeService(QObject):
             self.userIdle.emit()
 
     def _on_msp_ready(self, info: MspInfo) -> None:
+        # Torch and the model are loaded: keep them out of full GC passes. On this (the GUI)
+        # thread: a collection on the worker finalised dead pyqtgraph items there while the GUI
+        # thread painted them (a crash in QPainter::restore, about 1 test run in 5).
+        freeze_startup_objects()
         self.msp_info = info
         self.msp_loading = False
         self.mspReady.emit(info)

@@ -86,3 +86,21 @@ def test_an_opened_file_preempts_a_running_sweep_job(qtbot, service, image64) ->
     assert ("cancelled", background, True) in events
     qtbot.waitUntil(lambda: bool(idle), timeout=5000)  # the sweep may go on now
     assert not service.user_busy()
+
+
+def test_the_start_up_collection_runs_on_the_gui_thread(qtbot, monkeypatch) -> None:
+    """A collection on the worker thread finalises Qt objects (pyqtgraph items) there while the GUI
+    thread paints them: the start-up collect-and-freeze must run on the GUI thread."""
+    import threading
+
+    import app.workers.service as service_module
+
+    threads: list[threading.Thread] = []
+    monkeypatch.setattr(service_module, "freeze_startup_objects", lambda: threads.append(threading.current_thread()))
+    svc = EncodeService(pool_threads=1)
+    try:
+        with qtbot.waitSignal(svc.mspReady, timeout=60000):
+            pass
+        assert threads == [threading.main_thread()]
+    finally:
+        svc.shutdown()
