@@ -39,9 +39,12 @@ def _private_qsettings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 @pytest.fixture(autouse=True)
 def _unfreeze_after_test() -> Iterator[None]:
     """The app freezes its start-up objects (app.core.gc_pauses); give them back to the collector
-    after each test so that one test's windows do not outlive it."""
+    after each test and collect them here, on the GUI thread, so that one test's windows do not
+    outlive it, nor get finalised by a collection a later test's worker thread happens to trigger
+    while this thread paints (pyqtgraph items freed that way crashed Qt in QPainter::restore)."""
     yield
     gc.unfreeze()
+    gc.collect()
 
 
 @pytest.fixture

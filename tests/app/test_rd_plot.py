@@ -3,7 +3,6 @@ catalogue colour, a legend that fits, a rate axis that follows our codec, an opt
 
 from __future__ import annotations
 
-import gc
 import math
 
 import numpy as np
@@ -18,15 +17,6 @@ from app.core.rd_store import RDStore
 from app.widgets.rd_plot import RDPlot
 
 from tests.app.helpers import outcome
-
-
-@pytest.fixture(autouse=True)
-def _collect_garbage_on_the_gui_thread() -> None:
-    """Collect the previous tests' dead windows and plots here, on the GUI thread, before this test
-    starts: a new window's model worker runs ``gc.collect()`` on its own thread once the model is
-    loaded (app.core.gc_pauses), and pyqtgraph items destroyed there while this thread paints
-    crash Qt (QPainter::restore inside QGraphicsView::paintEvent, seen under gdb)."""
-    gc.collect()
 
 
 def test_rd_plot_fills_in_and_click_loads_a_point(qtbot) -> None:

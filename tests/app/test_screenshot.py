@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ from app.core.view_state import ViewMode
 from app.screenshot import Screenshotter, sized_shots
 
 from tests.app.helpers import make_window
-
-
-@pytest.fixture(autouse=True)
-def _collect_garbage_on_the_gui_thread() -> None:
-    """Collect the previous tests' dead windows and plots here, on the GUI thread, before this test
-    starts: a new window's model worker runs ``gc.collect()`` on its own thread once the model is
-    loaded (app.core.gc_pauses), and pyqtgraph items destroyed there while this thread paints
-    crash Qt (QPainter::restore inside QGraphicsView::paintEvent, seen under gdb)."""
-    gc.collect()
 
 
 def test_size_option_takes_one_or_several_sizes() -> None:

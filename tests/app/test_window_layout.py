@@ -7,7 +7,6 @@ after the window shrinks and grows, and a message never moves the canvas.
 
 from __future__ import annotations
 
-import gc
 from itertools import combinations
 
 import pytest
@@ -26,15 +25,6 @@ from tests.app.helpers import make_window, outcome
 
 SIZES = [pytest.param((1280, 720), id="1280x720"), pytest.param(MINIMUM_SIZE, id="minimum")]
 LONG_NAME = "kodim23-a-rather-long-file-name-from-the-projector-laptop.png"
-
-
-@pytest.fixture(autouse=True)
-def _collect_garbage_on_the_gui_thread() -> None:
-    """Collect the previous tests' dead windows and plots here, on the GUI thread, before this test
-    starts: a new window's model worker runs ``gc.collect()`` on its own thread once the model is
-    loaded (app.core.gc_pauses), and pyqtgraph items destroyed there while this thread paints
-    crash Qt (QPainter::restore inside QGraphicsView::paintEvent, seen under gdb)."""
-    gc.collect()
 
 
 @pytest.fixture
