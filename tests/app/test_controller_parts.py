@@ -565,3 +565,29 @@ def test_a_file_opened_onto_b_ends_automatic_bitrate_matching(qtbot, image64) ->
     assert not c.auto_match
     service.jobFinished.emit(c.side_job(SideName.A), outcome(image64.key, SideSettings("jpeg", 0.6), bpp=0.9))
     assert not c.matching() and c.state.b.result is decoded
+
+
+def test_a_classic_side_waits_for_the_other_sides_preview(image64) -> None:
+    """At start-up VVenC's encode of B took 1.7 s of the 4.7 s before A's first MSP picture: a
+    classic side starts once the other side's preview is on show (or gone), and can be cancelled
+    while it waits."""
+    runner = FakeRunner(READY)
+    state = state_with(image64, SideSettings("msp-balanced", 0.5), SideSettings("vvc", 0.5))
+    jobs = SideJobs(state, runner)
+    jobs.start(state.a)
+    jobs.start(state.b)
+    preview_id, _real_id = runner.live(Priority.INTERACTIVE)
+    assert state.b.status is SideStatus.QUEUED and "preview" in state.b.message
+    jobs.on_finished(preview_id, outcome(image64.key, runner.settings(preview_id), bpp=0.5))
+    (b_job,) = runner.live(Priority.INTERACTIVE)[2:]
+    assert runner.settings(b_job) == SideSettings("vvc", 0.5) and jobs.job(SideName.B) == b_job
+    # A new A setting: B waits again, the user cancels it while it waits, and A's preview failing releases nothing.
+    state.a.set_settings(SideSettings("msp-best", 0.5))
+    jobs.start(state.a)
+    jobs.start(state.b)
+    new_preview, new_real = runner.live(Priority.INTERACTIVE, ended={preview_id})  # the old jobs were cancelled
+    assert runner.settings(new_real) == SideSettings("msp-best", 0.5) and jobs.job(SideName.B) is None
+    jobs.cancel(SideName.B)
+    assert state.b.status is SideStatus.CANCELLED
+    jobs.on_failed(new_preview, "boom")
+    assert jobs.job(SideName.B) is None
