@@ -142,6 +142,7 @@ class SideJobs:
             self.start(self.state.side(waiting))
 
     def drop_all(self) -> None:
+        self._waiting.clear()  # nothing held goes ahead: every side is being dropped
         for name in SideName:
             self.drop(name)
 
