@@ -54,17 +54,15 @@ class SideJobs:
 
     def owner(self, job_id: int) -> SideState | None:
         """The side whose current job ``job_id`` is; None for stale or foreign ids."""
-        for name, current in self._jobs.items():
-            if current == job_id:
-                return self.state.side(name)
-        return None
+        return self._side_of(job_id, self._jobs)
 
     def preview_owner(self, job_id: int) -> SideState | None:
         """The side whose current preview ``job_id`` is; None otherwise."""
-        for name, current in self._previews.items():
-            if current == job_id:
-                return self.state.side(name)
-        return None
+        return self._side_of(job_id, self._previews)
+
+    def _side_of(self, job_id: int, registry: dict[SideName, int | None]) -> SideState | None:
+        name = next((n for n, current in registry.items() if current == job_id), None)
+        return None if name is None else self.state.side(name)
 
     def is_preview(self, job_id: int) -> bool:
         """Whether ``job_id`` is a side's preview whose end has not been reported yet (asked
@@ -191,7 +189,7 @@ class SideJobs:
     def on_started(self, job_id: int) -> None:
         side = self.owner(job_id)
         if side is not None:
-            has_preview = side.result is not None and side.result.label.endswith(PREVIEW_NOTE)
+            has_preview = side.result is not None and _is_preview(side.result)
             side.set_status(SideStatus.RUNNING, REFINING if has_preview else "encoding")
         elif (side := self.preview_owner(job_id)) is not None:
             side.set_status(SideStatus.RUNNING, "encoding a preview")
