@@ -27,10 +27,9 @@ __all__ = ["MSPCodec", "MSP_PROFILES", "MSP_OVERFITTING_PROFILES", "MSP_PREFIX",
 try:  # the profile table is plain data (no torch): read the real names when it is there
     from codec.profiles import load_profiles as _load_profiles
 
-    _OVERFITTING = tuple(
-        name for name, p in _load_profiles().items() if p.lof_iterations > 0 or p.lof_step_search or p.lof_snap_symbols
-    )
-    _NAMES: tuple[str, ...] = tuple(_load_profiles())
+    _TABLE = _load_profiles()
+    _OVERFITTING = tuple(n for n, p in _TABLE.items() if p.lof_iterations > 0 or p.lof_step_search or p.lof_snap_symbols)
+    _NAMES: tuple[str, ...] = tuple(_TABLE)
 except ImportError:  # pragma: no cover - the API contract's names
     _NAMES, _OVERFITTING = ("fast", "balanced", "best"), ("balanced", "best")
 

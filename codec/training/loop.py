@@ -194,7 +194,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
         load_weights_into(model, cfg.init_weights)
     model.to(device)
     channels_last_transforms(model)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    params = list(model.parameters())
+    optimizer = torch.optim.Adam(params, lr=cfg.learning_rate)
     step = 0
     rng = np.random.default_rng(cfg.seed + 1000 * rank)
     losses: list[float] = []
@@ -245,7 +246,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
         loss, bpp, mse = rd_loss(x, out, num_pixels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        norm, _clipped = guard.clip(list(model.parameters()))
+        norm, _clipped = guard.clip(params)
         if not math.isfinite(norm):  # a non-finite gradient: skip the step, draw the next batch
             optimizer.zero_grad(set_to_none=True)
             log(f"step {step}: non-finite gradient norm, step skipped")
