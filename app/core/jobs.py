@@ -35,8 +35,9 @@ class JobRunner(Protocol):
         ...
 
     def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
-               use_cache: bool = True) -> int:
-        """Start an encode; its result, failure or cancellation arrives later under the returned id."""
+               use_cache: bool = True, preview: bool = False) -> int:
+        """Start an encode; its result, failure or cancellation arrives later under the returned id.
+        A ``preview`` is a side's quick stand-in (:attr:`EncodeOutcome.preview`)."""
         ...
 
     def cancel(self, request_id: int) -> None:

@@ -52,6 +52,9 @@ class EncodeOutcome:
     header_text: str = ""
     source_name: str = ""
     """Set when the result came from a file (an opened .msp) rather than from an encode."""
+    preview: bool = False
+    """A stand-in shown while the side's real job runs (MSP without LOF): no decode timing, and
+    never the side's result for anything else (bitrate matching, the RD plot)."""
 
     @property
     def height(self) -> int:

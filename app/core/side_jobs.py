@@ -105,7 +105,7 @@ class SideJobs:
         preview = self._preview_settings(settings)
         if preview is not None and not self.runner.cached(image, settings):
             # Submitted first: the model thread runs jobs of equal priority in order.
-            job_id = self.runner.submit(image, preview, Priority.INTERACTIVE)
+            job_id = self.runner.submit(image, preview, Priority.INTERACTIVE, preview=True)
             self._previews[side.name] = job_id
             self._preview_ids.add(job_id)
         self._jobs[side.name] = self.runner.submit(image, settings, Priority.INTERACTIVE)
@@ -202,7 +202,7 @@ class SideJobs:
     def on_finished(self, job_id: int, outcome: EncodeOutcome) -> None:
         self._preview_ids.discard(job_id)
         if (preview_side := self.preview_owner(job_id)) is not None:
-            preview_side.set_result(replace(outcome, label=f"{outcome.label} · {PREVIEW_NOTE}"))
+            preview_side.set_result(replace(outcome, label=f"{outcome.label} · {PREVIEW_NOTE}", preview=True))
             preview_side.set_status(SideStatus.RUNNING, REFINING)
             self._preview_ended(preview_side.name)
             return
@@ -242,5 +242,5 @@ class SideJobs:
 
 
 def _is_preview(outcome: EncodeOutcome) -> bool:
-    """A side's preview, as :meth:`SideJobs.on_finished` labels it."""
-    return outcome.label.endswith(PREVIEW_NOTE)
+    """A side's preview (:meth:`SideJobs.on_finished` marks it)."""
+    return outcome.preview

@@ -44,7 +44,7 @@ class ClassicRunnable(QRunnable):
                 self.signals.cancelled.emit(job.job_id)
                 return
             self.signals.started.emit(job.job_id)
-            outcome = run_job(job.image, job.settings, cancel=job.cancelled)
+            outcome = run_job(job.image, job.settings, cancel=job.cancelled, preview=job.preview)
             self.signals.finished.emit(job.job_id, outcome)
         except EncodeCancelled:
             self.signals.cancelled.emit(job.job_id)

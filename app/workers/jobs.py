@@ -32,6 +32,8 @@ class Job:
     cancel_event: threading.Event = field(default_factory=threading.Event)
     preempted: bool = False
     """Cancelled to make room for a more urgent job (the sweep re-queues it)."""
+    preview: bool = False
+    """A side's quick stand-in (:attr:`EncodeOutcome.preview`)."""
 
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()

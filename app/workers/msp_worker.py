@@ -75,7 +75,8 @@ class MspWorker(QObject):
                 if throttle.ready(force=final):
                     self.progress.emit(job.job_id, progress_from_report(report))
 
-            outcome = run_job(job.image, job.settings, progress=on_progress, cancel=job.cancelled)
+            outcome = run_job(job.image, job.settings, progress=on_progress, cancel=job.cancelled,
+                              preview=job.preview)
             if job.cancelled():
                 self.cancelled.emit(job.job_id)
             else:

@@ -91,7 +91,7 @@ class EncodeService(QObject):
 
     # -- public API --------------------------------------------------------------------------
     def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
-               use_cache: bool = True) -> int:
+               use_cache: bool = True, preview: bool = False) -> int:
         """Start (or answer from the cache) an encode; returns the id its signals will carry."""
         request_id = next_job_id()
         key = CacheKey.of(image.key, settings)
@@ -104,7 +104,7 @@ class EncodeService(QObject):
             self._subscribers[primary].append(request_id)
             self._raise_priority(self._jobs[primary], priority)
             return request_id
-        self._start(Job(request_id, image, settings, priority), [request_id])
+        self._start(Job(request_id, image, settings, priority, preview=preview), [request_id])
         return request_id
 
     def cancel(self, request_id: int) -> None:

@@ -118,6 +118,10 @@ class Encoded:
     estimated_bpp: float | None = None
     """The encoder's own estimate of the rate (MSP's model), for display next to the real one."""
     notes: tuple[str, ...] = ()
+    reconstruction: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """The decoder's exact output for ``data``, where the encoder has it anyway (MSP synthesises
+    what its decoder will): a caller that needs the picture but not a decode timing, such as a
+    quick preview, can skip the decode. None: decode ``data`` to see it."""
 
 
 def check_image(image: np.ndarray) -> np.ndarray:

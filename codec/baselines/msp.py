@@ -120,7 +120,8 @@ class MSPCodec(ImageCodec):
             pixels, profile=self.profile, quality=quality, device=self.device, lof_iterations=self.lof_iterations,
             progress=progress, cancel=cancel,
         )
-        return Encoded(bytes(result.data), estimated_bpp=float(result.estimated_bpp), notes=tuple(result.notes))
+        return Encoded(bytes(result.data), estimated_bpp=float(result.estimated_bpp), notes=tuple(result.notes),
+                       reconstruction=np.asarray(result.reconstruction))
 
     def describe_bitstream(self, data: bytes) -> str:
         return str(_api().read_header(data).describe())

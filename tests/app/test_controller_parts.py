@@ -47,7 +47,7 @@ class FakeRunner:
         self._ids = itertools.count(1)
 
     def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
-               use_cache: bool = True) -> int:
+               use_cache: bool = True, preview: bool = False) -> int:
         job_id = next(self._ids)
         self.jobs[job_id] = (settings, priority)
         return job_id
@@ -347,8 +347,8 @@ class FakeService(QObject):
         return self.runner.msp_info
 
     def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
-               use_cache: bool = True) -> int:
-        return self.runner.submit(image, settings, priority)
+               use_cache: bool = True, preview: bool = False) -> int:
+        return self.runner.submit(image, settings, priority, preview=preview)
 
     def cancel(self, request_id: int) -> None:
         self.runner.cancel(request_id)

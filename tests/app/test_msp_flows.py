@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QElapsedTimer, QTimer
 
+from codec import api
 from codec.bitstream import Container, pack, unpack
 
 from app.core.codecs import SideSettings
+from app.core.results import EncodeOutcome
 from app.core.state import SideName, SideStatus
 
 from tests.app.helpers import drop_paths, make_window, wait_done
@@ -142,17 +145,22 @@ def test_event_loop_never_stalls_during_an_msp_encode(qtbot, app_settings, png20
 
 def test_a_new_image_is_on_screen_at_once_then_a_preview_then_the_result(qtbot, app_settings, png200: Path) -> None:
     """The original stands in on both panes the moment the image opens (the difference view
-    waits for real results); a balanced side shows its no-LOF preview before its LOF result."""
+    waits for real results); a balanced side shows its no-LOF preview before its LOF result.
+    The preview is the encoder's own picture (no timed decode), and it is the decoder's, exactly."""
     window = make_window(qtbot, app_settings, SideSettings("msp-balanced", 0.5), SideSettings("jpeg", 0.5))
-    labels: list[str] = []
+    results: list[EncodeOutcome] = []
     window.controller.state.a.result_changed.connect(
-        lambda side: labels.append(side.result.label) if side.result is not None else None)
+        lambda side: results.append(side.result) if side.result is not None else None)
     drop_paths(window, [png200])
     qtbot.waitUntil(lambda: window.controller.state.image is not None, timeout=10000)
     original = window.controller.state.image.pixels
     assert window.canvas.image("A") is not None and window.canvas._arrays["A"] is original
     assert window.canvas._diff_image() is None  # no difference of the original with itself
     wait_done(qtbot, window, timeout=180000)  # balanced runs LOF: slow on a busy 2-core machine
+    labels = [r.label for r in results if r.settings.codec != "original"]
     assert labels[0].endswith("preview without LOF") and not labels[-1].endswith("preview without LOF")
+    preview, final = next(r for r in results if r.preview), results[-1]
+    assert preview.decode_seconds is None and not final.preview and final.decode_seconds is not None
+    assert np.array_equal(api.decode(preview.data).image, preview.reconstruction)
     assert window.canvas._arrays["A"] is window.controller.state.a.result.reconstruction
     assert window.canvas._diff_image() is not None
