@@ -1,4 +1,4 @@
-"""The public API of the MSP codec: encode, decode, read_header, profiles, devices.
+"""The public API of the MSP codec: encode, decode, read_header, bit_allocation, profiles, devices.
 
 Everything here takes and returns plain values (numpy arrays, bytes, frozen dataclasses);
 torch stays inside. Errors a user can cause are :class:`codec.errors.CodecError`.
@@ -16,19 +16,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from codec.bit_allocation import BitsRecorder
 from codec.bitstream import FORMAT_VERSION, Container, code_to_quality, pack, quality_to_code, unpack
 from codec.errors import BitstreamError, EncodeCancelled, ProfileError
 from codec.image_io import check_size, to_rgb_array
 from codec.lof import lof_skip_reason
 from codec.models.msp_codec import MSPCodecModel, image_padding
-from codec.profiles import DEFAULT_PROFILE, PROFILE_NAMES, get_profile, load_profiles
-from codec.types import BitstreamHeader, DecodeResult, EncodeResult, ModelInfo, ProfileInfo, Progress
+from codec.models.transforms import DOWNSAMPLING
+from codec.profiles import DEFAULT_PROFILE, PROFILE_NAMES, Profile, get_profile, load_profiles
+from codec.types import BitAllocation, BitstreamHeader, DecodeResult, EncodeResult, ModelInfo, ProfileInfo, Progress
 from codec.zoo import LoadedModel, default_model
 
 __all__ = [
     "encode",
     "decode",
     "read_header",
+    "bit_allocation",
     "list_profiles",
     "available_devices",
     "model_info",
@@ -215,6 +218,20 @@ def read_header(data: bytes) -> BitstreamHeader:
     return _header(container, len(data), default_model().model.latent_channels)
 
 
+def _open(data: bytes, model: MSPCodecModel, model_id: str, max_pixels: int | None) -> tuple[Container, BitstreamHeader, Profile]:
+    """Everything a decode checks before it starts: container, size limit, profile, segments."""
+    container = unpack(data, expected_model_id=model_id)
+    check_size(container.width, container.height, max_pixels=max_pixels)
+    header = _header(container, len(data), model.latent_channels)
+    if any(len(s) % 4 for s in container.segments):
+        raise BitstreamError("corrupt bitstream: segment length is not a whole number of 32-bit words")
+    return container, header, get_profile(container.profile)
+
+
+def _latent_size(container: Container) -> tuple[int, int]:
+    return -(-container.height // DOWNSAMPLING), -(-container.width // DOWNSAMPLING)
+
+
 def decode(data: bytes, device: str = "cpu", max_pixels: int | None = None) -> DecodeResult:
     """Decode .msp bytes to an HxWx3 uint8 image; raises BitstreamError on any corruption, and
     :class:`SizeLimitError` before any decoding when the declared size is over ``max_pixels``
@@ -222,14 +239,26 @@ def decode(data: bytes, device: str = "cpu", max_pixels: int | None = None) -> D
     dev = _resolve_device(device)
     start = time.perf_counter()
     model, loaded = _model(dev)
-    container = unpack(data, expected_model_id=loaded.model_id)
-    check_size(container.width, container.height, max_pixels=max_pixels)
-    header = _header(container, len(data), model.latent_channels)
-    prof = get_profile(container.profile)
-    if any(len(s) % 4 for s in container.segments):
-        raise BitstreamError("corrupt bitstream: segment length is not a whole number of 32-bit words")
-    lh, lw = -(-container.height // 8), -(-container.width // 8)
+    container, header, prof = _open(data, model, loaded.model_id, max_pixels)
     with torch.no_grad():
-        y_hat = model.decompress_latent(container.segments, (lh, lw), prof.schedule, dev)
+        y_hat = model.decompress_latent(container.segments, _latent_size(container), prof.schedule, dev)
         image = _to_image(model.synthesise(y_hat, container.quality), container.height, container.width)
     return DecodeResult(image=image, header=header, decode_seconds=time.perf_counter() - start, device=dev.type)
+
+
+def bit_allocation(data: bytes, device: str = "cpu", max_pixels: int | None = None) -> BitAllocation:
+    """Where the bits of .msp bytes go: the bits of every latent position (summed over channels;
+    :meth:`BitAllocation.bpp_map` at image resolution), of every step of the profile's schedule,
+    of the coder's final words and of the container, adding up to ``len(data)``.
+
+    Each symbol counts its code length under the coder's own fixed-point probabilities, so the
+    map matches the file, not an estimate. It decodes the latent (a decode's time, without the
+    synthesis) and raises what :func:`decode` raises.
+    """
+    dev = _resolve_device(device)
+    model, loaded = _model(dev)
+    container, header, prof = _open(data, model, loaded.model_id, max_pixels)
+    recorder = BitsRecorder(_latent_size(container), model.latent_channels)
+    with torch.no_grad():
+        model.decompress_latent(container.segments, _latent_size(container), prof.schedule, dev, observe=recorder.add)
+    return recorder.allocation(header, DOWNSAMPLING)

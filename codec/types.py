@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Progress", "EncodeResult", "DecodeResult", "BitstreamHeader", "ProfileInfo", "ModelInfo"]
+__all__ = [
+    "Progress", "EncodeResult", "DecodeResult", "BitstreamHeader", "ProfileInfo", "ModelInfo", "StepBits",
+    "SegmentBits", "BitAllocation",
+]
 
 
 @dataclass(frozen=True)
@@ -120,3 +123,92 @@ class ModelInfo:
     """The weights file, or "untrained" for the random initialisation ($MSP_UNTRAINED=1)."""
     latent_channels: int
     parameters: int
+
+
+@dataclass(frozen=True)
+class StepBits:
+    """The bits one step of the decoding schedule spent, or (step 0) the coarsest scale's."""
+
+    step: int
+    """1-based in decoding order (:attr:`BitstreamHeader.steps` of them); 0 for the coarsest scale,
+    which is coded first, with the factorised prior (the only side information MSP has)."""
+    scale: int
+    """0 is the latent's full resolution, each next scale half of it; the coarsest is the last."""
+    subposition: int | None
+    """Which element of each 2x2 block (0 top left, 1 top right, 2 bottom left; the bottom right
+    one is the coarser scale's); None for the coarsest scale."""
+    parity: str
+    """Block columns: "all", "even" or "odd" (the 2x4 order splits them); "" for the coarsest."""
+    channels: tuple[int, int]
+    """Latent channels first..end (end excluded)."""
+    elements: int
+    bits: float
+
+    def describe(self) -> str:
+        """E.g. "scale 1 · top right · even columns · ch 8-15", or "scale 3 (factorised) · ch 0-95"
+        (channels inclusive)."""
+        first, end = self.channels
+        if self.subposition is None:
+            return f"scale {self.scale} (factorised) · ch {first}-{end - 1}"
+        where = ("top left", "top right", "bottom left")[self.subposition]
+        columns = "" if self.parity == "all" else f" · {self.parity} columns"
+        return f"scale {self.scale} · {where}{columns} · ch {first}-{end - 1}"
+
+
+@dataclass(frozen=True)
+class SegmentBits:
+    """One entropy-coded segment of a file: the coarsest scale's, or one finer scale's."""
+
+    scale: int
+    symbol_bits: float
+    """The code lengths of its symbols under the coder's fixed-point models."""
+    num_bytes: int
+
+    @property
+    def coder_bits(self) -> float:
+        """What the range coder wrote beyond the symbols' code lengths: its final state words."""
+        return 8 * self.num_bytes - self.symbol_bits
+
+
+@dataclass(frozen=True)
+class BitAllocation:
+    """Where an MSP file's bits go (:func:`codec.api.bit_allocation`): per latent position, per
+    step of the schedule, and the container around them, adding up to the file's size.
+
+    Every latent element is coded exactly once, at one position, by one step; its cost is its code
+    length under the probabilities the coder used, so the map and the steps hold the same bits.
+    """
+
+    header: BitstreamHeader
+    latent_bits: np.ndarray
+    """(h, w) float64: bits of all channels at each latent position (one per ``stride`` x
+    ``stride`` image pixels)."""
+    stride: int
+    steps: tuple[StepBits, ...]
+    """In decoding order: the coarsest scale (step 0) first."""
+    segments: tuple[SegmentBits, ...]
+    """In file order: the coarsest scale, then the finer scales, coarse to fine."""
+
+    @property
+    def symbol_bits(self) -> float:
+        return sum(s.symbol_bits for s in self.segments)
+
+    @property
+    def coder_bits(self) -> float:
+        return sum(s.coder_bits for s in self.segments)
+
+    @property
+    def container_bytes(self) -> int:
+        """Header, checksums and segment lengths: the file less its entropy-coded segments."""
+        return self.header.total_bytes - sum(s.num_bytes for s in self.segments)
+
+    def bpp_map(self) -> np.ndarray:
+        """(height, width) float32 at image resolution: each pixel's share of its latent position's
+        bits (the position's bits over the pixels it covers, fewer at the right and bottom edges),
+        so the map sums to :attr:`symbol_bits` and reads in bits per pixel."""
+        height, width, k = self.header.height, self.header.width, self.stride
+        rows, cols = self.latent_bits.shape
+        covered_r = np.minimum(k, height - k * np.arange(rows))
+        covered_c = np.minimum(k, width - k * np.arange(cols))
+        per_pixel = (self.latent_bits / np.outer(covered_r, covered_c)).astype(np.float32)
+        return np.repeat(np.repeat(per_pixel, k, axis=0), k, axis=1)[:height, :width]

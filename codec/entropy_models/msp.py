@@ -31,7 +31,7 @@ from torch import nn
 
 from codec.entropy_models.fixed_point import ACT_SCALE, QuantizedConv, int_prelu, quantize_activation
 from codec.entropy_models.gaussian import discretized_gaussian_likelihood, log_scale_to_index
-from codec.entropy_models.schedule import KNOWN_SUBPOSITION, MASK_CHUNK, MSPSchedule
+from codec.entropy_models.schedule import KNOWN_SUBPOSITION, MASK_CHUNK, MSPSchedule, MSPStep
 
 __all__ = [
     "MSPBackbone", "IntegerBackbone", "MSPRate", "msp_rate", "StepRequest", "ProgressiveResult", "run_progressive",
@@ -297,13 +297,15 @@ class StepRequest:
     """One coding step: the elements that become known, with their distribution parameters.
 
     ``means`` are exact dyadic float64 values and ``scale_indices`` table indices, identical on
-    encoder and decoder; ``index`` addresses the elements inside ``targets`` of the scale.
+    encoder and decoder; ``index`` addresses the elements inside ``targets`` of the scale
+    (batch, space-to-depth channel, row, column of the scale's 2x2 blocks).
     """
 
     scale: int
     means: np.ndarray
     scale_indices: np.ndarray
     index: tuple[torch.Tensor, ...]
+    step: MSPStep
 
 
 @dataclass(frozen=True)
@@ -371,7 +373,7 @@ def run_progressive(
             step_index = (index[0], local, r_idx, c_idx)
             means = (mean_int[step_index] / ACT_SCALE).cpu().numpy()
             scale_idx = log_scale_to_index(log_scale_int[step_index] / ACT_SCALE).cpu().numpy()
-            y_hat = code_step(StepRequest(scale=s, means=means, scale_indices=scale_idx, index=index))
+            y_hat = code_step(StepRequest(scale=s, means=means, scale_indices=scale_idx, index=index, step=step))
             values[index] = y_hat.to(device=device, dtype=torch.float64)
             if means_s2d is not None:
                 means_s2d[index] = mean_int[step_index] / ACT_SCALE

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from codec.entropy_models.code_lengths import categorical_code_lengths, gaussian_code_lengths
 from codec.entropy_models.coder import SegmentDecoder, SegmentEncoder
 from codec.entropy_models.factorized import FACTORIZED_LIMIT, FactorizedDensity
 from codec.entropy_models.gaussian import SCALE_MAX, SCALE_MIN, SYMBOL_LIMIT, symbol_bits
@@ -31,12 +32,12 @@ from codec.entropy_models.msp import (
     run_progressive,
     straight_through_round,
 )
-from codec.entropy_models.schedule import MSPSchedule
+from codec.entropy_models.schedule import SUBPOSITIONS, MSPSchedule, MSPStep
 from codec.models.tiling import run_tiled
 from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform
 from codec.models.wavelet import WaveletAnalysis, WaveletSynthesis, wavelet_channels
 
-__all__ = ["ModelConfig", "MSPCodecModel", "TrainOutput", "LatentCode"]
+__all__ = ["ModelConfig", "MSPCodecModel", "TrainOutput", "LatentCode", "CodedSymbols"]
 
 # Transforms run on tiles of this many pixels (plus an overlap wider than their receptive
 # field), so memory stays bounded for huge images and smaller images run in one piece.
@@ -100,6 +101,25 @@ class LatentCode:
     y_hat: torch.Tensor  # (1, C, h, w) unpadded, exactly what the decoder reconstructs
     estimated_bits: float
     means: torch.Tensor | None = None  # predicted means (1, C, h, w), when asked for
+
+
+@dataclass(frozen=True)
+class CodedSymbols:
+    """The symbols one step of the schedule decoded (or the coarsest scale's): where each sits in
+    the latent and what it cost in the file.
+
+    ``bits`` are code lengths under the coder's fixed-point models
+    (:mod:`codec.entropy_models.code_lengths`), so a segment's add up to its size but for the
+    coder's final words; ``rows`` and ``cols`` index the unpadded latent grid, ``channels`` its
+    channels."""
+
+    step: MSPStep | None
+    """None for the coarsest scale, coded with the factorised prior."""
+    scale: int
+    channels: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    bits: np.ndarray
 
 
 class MSPCodecModel(nn.Module):
@@ -306,8 +326,12 @@ class MSPCodecModel(nn.Module):
         schedule: MSPSchedule,
         device: torch.device,
         on_step: Callable[[int], None] | None = None,
+        observe: Callable[[CodedSymbols], None] | None = None,
     ) -> torch.Tensor:
-        """Inverse of :meth:`compress_latent` (segments must already be checksum-verified)."""
+        """Inverse of :meth:`compress_latent` (segments must already be checksum-verified).
+
+        ``observe`` is handed, in coding order, what the coarsest scale and then each step decoded,
+        with the code length of every symbol (the bits report; decoding itself needs none of it)."""
         hv, wv = latent_size
         c = self.latent_channels
         a = schedule.alignment
@@ -326,10 +350,14 @@ class MSPCodecModel(nn.Module):
         ]
         coarse_decoder.finish()
         sym_c[coarse_valid] = torch.from_numpy(np.concatenate(decoded).astype(np.float64)).to(device)
+        if observe is not None:
+            observe(_coarsest_symbols(np.concatenate(decoded), coarse_valid, schedule.scales, tables))
         decoders = {s: SegmentDecoder(segments[schedule.scales - s]) for s in range(schedule.scales)}
 
         def code_step(req: StepRequest) -> torch.Tensor:
             symbols = decoders[req.scale].decode_gaussian(req.scale_indices)
+            if observe is not None:
+                observe(_step_symbols(req, symbols))
             return torch.from_numpy(symbols.astype(np.float64) + req.means)
 
         y_hat = run_progressive(self.integer_backbone(), sym_c, (c, h, w), (hv, wv), schedule, code_step, device, on_step).y_hat
@@ -344,6 +372,26 @@ class MSPCodecModel(nn.Module):
         chans = channel_of[valid].cpu().numpy()
         syms = sym_c[valid].cpu().numpy().astype(np.int32)
         return syms, tables[chans]
+
+
+def _coarsest_symbols(symbols: np.ndarray, valid: torch.Tensor, scales: int, tables: np.ndarray) -> CodedSymbols:
+    """The coarsest scale's symbols (channel-major, raster: the order they are coded in), placed
+    on the latent grid: its element (i, j) is the latent's (i * 2**S + 2**S - 1, ...)."""
+    _, channels, rows, cols = (t.cpu().numpy() for t in valid.nonzero(as_tuple=True))
+    stride = 2**scales
+    bits = categorical_code_lengths(tables)[channels, symbols + FACTORIZED_LIMIT]
+    return CodedSymbols(None, scales, channels, rows * stride + stride - 1, cols * stride + stride - 1, bits)
+
+
+def _step_symbols(req: StepRequest, symbols: np.ndarray) -> CodedSymbols:
+    """One step's symbols placed on the latent grid: space-to-depth channel ``4 c + p`` of block
+    (r, q) is element (2 r + dr, 2 q + dc) of its scale, (dr, dc) being sub-position p."""
+    _, s2d, blocks_r, blocks_c = (t.cpu().numpy() for t in req.index)
+    offsets = np.array(SUBPOSITIONS)[s2d % 4]
+    stride = 2**req.scale
+    rows = (2 * blocks_r + offsets[:, 0]) * stride + stride - 1
+    cols = (2 * blocks_c + offsets[:, 1]) * stride + stride - 1
+    return CodedSymbols(req.step, req.scale, s2d // 4, rows, cols, gaussian_code_lengths(symbols, req.scale_indices))
 
 
 def _pad_latent(y: torch.Tensor, schedule: MSPSchedule) -> tuple[torch.Tensor, torch.Tensor]:
