@@ -6,7 +6,8 @@ bitrate to A) into calls on its parts, and routes the job service's signals back
 - :class:`~app.core.side_jobs.SideJobs`: each side's own encode; results of superseded jobs
   are dropped, so a slow old encode can never overwrite a newer setting;
 - :class:`~app.core.sweep_scheduler.SweepScheduler`: the background RD sweep;
-- :class:`~app.core.bitrate_matcher.BitrateMatcher`: matching one side's bitrate to the other's;
+- :class:`~app.core.bitrate_matcher.BitrateMatcher`: one side's quality searched for the other's bitrate
+  or for a size the user typed;
 - :class:`~app.file_actions.FileActions`: opening and saving files.
 
 The first three are plain Python; the service is passed in (the window passes the real one), so
@@ -29,6 +30,7 @@ from app.core.rd_persistence import RDPersistence
 from app.core.rd_store import RDStore
 from app.core.results import EncodeOutcome
 from app.core.side_jobs import SideJobs
+from app.core.size_target import SizeTarget
 from app.core.state import ComparisonState, JobProgress, SideName, SideState
 from app.core.sweep_scheduler import SweepScheduler
 from app.core.view_state import ViewState
@@ -49,6 +51,8 @@ class StudioController(QObject):
     imageLoading = Signal(str)
     sweepProgress = Signal(int, int)  # points done, points planned
     matchStatus = Signal(str)
+    searchProbed = Signal(object, object, object)  # SideName, target bpp (None: no search), list[RDPoint]
+    searchEnded = Signal(object)  # SearchReport
 
     def __init__(self, settings_a: SideSettings, settings_b: SideSettings, *, service: EncodeService | None = None,
                  sweep_enabled: bool = True, auto_match: bool = True, rd_cache: RDDiskCache | None = None,
@@ -75,6 +79,8 @@ class StudioController(QObject):
         self.side_jobs.message.connect(self.message.emit)
         self.sweep.progress.connect(self.sweepProgress.emit)
         self.matcher.status.connect(self.matchStatus.emit)
+        self.matcher.probed.connect(self.searchProbed.emit)
+        self.matcher.ended.connect(self.searchEnded.emit)
         self.file_actions.message.connect(self.message)
         self.file_actions.headerOpened.connect(self.headerOpened)
         self.file_actions.imageLoading.connect(self.imageLoading)
@@ -182,7 +188,8 @@ class StudioController(QObject):
         self.set_side_settings(name, settings)
 
     def _on_side_finished(self, side: SideState) -> None:
-        if side.name is SideName.A and self.auto_match:
+        # Not while A's own quality is being searched for a target: A changes again when it ends.
+        if side.name is SideName.A and self.auto_match and self.matcher.searching() is not SideName.A:
             self.matcher.start()
 
     # -- sweep and matching -----------------------------------------------------------------------
@@ -199,6 +206,13 @@ class StudioController(QObject):
     def start_match(self, target: SideName = SideName.B) -> None:
         """Search B's quality so that its bpp is closest to A's (background probes)."""
         self.matcher.start(target)
+
+    def start_target(self, name: SideName, size: SizeTarget) -> None:
+        """Search the side's quality so that its file is closest to ``size`` (background probes,
+        shown as they run); a target for B is the user's choice for B: automatic matching ends."""
+        if name is SideName.B:
+            self._end_auto_match()
+        self.matcher.start_size(name, size)
 
     # -- job events: every part sees every id and keeps to its own ---------------------------------
     def _on_started(self, job_id: int) -> None:

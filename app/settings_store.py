@@ -1,4 +1,5 @@
-"""Remembered settings (QSettings): side settings, view, sweep, window layout, last folder.
+"""Remembered settings (QSettings): side settings, view, sweep, window layout, last folder, and
+each image's view bookmarks.
 
 Tests and the smoke test pass an explicit ini file (``--settings PATH`` or
 ``MSP_STUDIO_SETTINGS``) so they never read or write the user's real settings.
@@ -169,6 +170,13 @@ class AppSettings:
     @rd_share.setter
     def rd_share(self, value: float) -> None:
         self.q.setValue("window/rd_share", float(value))
+
+    def bookmarks(self, image_key: str) -> str:
+        """The view bookmarks saved for the image with this content key (JSON; "" if none)."""
+        return str(self.q.value(f"bookmarks/{image_key}", ""))
+
+    def set_bookmarks(self, image_key: str, text: str) -> None:
+        self.q.setValue(f"bookmarks/{image_key}", text)
 
     def sync(self) -> None:
         self.q.sync()

@@ -37,6 +37,7 @@ from app.cache_location import rd_cache_dir
 from app.controller import StudioController
 from app.core.backends.msp import MspInfo
 from app.core.backends.reference import load_vtm_kodak
+from app.core.bitrate_matcher import SearchReport, report_text
 from app.core.codecs import SideSettings, extension_of
 from app.core.image_io import LoadedImage
 from app.core.rd_disk_cache import RDDiskCache
@@ -44,14 +45,18 @@ from app.core.resources import DEMO_IMAGE
 from app.core.state import SideName, SideState, SideStatus
 from app.settings_store import AppSettings
 from app.widgets.batch_list import BatchQueueView
+from app.widgets.bookmark_menu import BookmarkMenu
 from app.widgets.canvas import ComparisonCanvas
 from app.widgets.dock_height import DockHeightKeeper
 from app.widgets.elided_label import ElidedLabel
 from app.widgets.header_panel import HeaderPanel
 from app.widgets.message_bar import MessageBar
+from app.widgets.presentation import PresentationMode
 from app.widgets.rd_plot import RDPlot
+from app.widgets.rd_probes import ProbeMarks
 from app.widgets.shortcut_help import show_shortcut_help
 from app.widgets.side_panel import SidePanel
+from app.widgets.snapshot_export import SnapshotExport
 from app.widgets.view_toolbar import ViewToolbar
 from app.workers.service import EncodeService
 
@@ -123,6 +128,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.toolbar)
         self.rd_plot = RDPlot(c.rd)
         self.rd_plot.set_reference(load_vtm_kodak())
+        self.rd_probes = ProbeMarks(self.rd_plot)
         self.batch_view = BatchQueueView(c.batch)
         self.header_panel = HeaderPanel()
         self.rd_dock = self._dock("RD plot", "rdDock", self.rd_plot, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -149,6 +155,7 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip("Devices the MSP model can run on")
         self.model_label.setToolTip("Identifier of the MSP model weights in use")
 
+        self.snapshot_export = SnapshotExport(self.canvas, c, settings, self)
         self._build_menus()
         self._connect()
         self._restore_window()
@@ -233,6 +240,8 @@ class MainWindow(QMainWindow):
                      "Save side A's decoded image as PNG (never over the original)")
         self._action(file_menu, "Export B reconstruction (PNG)…", lambda: self.export_dialog(SideName.B),
                      "Ctrl+Shift+E", "Save side B's decoded image as PNG")
+        self._action(file_menu, "Export comparison snapshot (PNG)…", self.snapshot_export.dialog, "Ctrl+Shift+P",
+                     "Both sides' crops in view, side by side, captioned with codec, size, bpp, PSNR and MS-SSIM")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -265,6 +274,11 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in (self.rd_dock, self.batch_dock, self.header_dock):
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.bookmarks = BookmarkMenu(view_menu.addMenu("View &bookmarks"), c.view, self.settings, self)
+        present = self._action(view_menu, "&Presentation mode (full screen)", self._set_presenting, "F11",
+                               "The canvas alone, full screen; F11 or Esc leaves", checkable=True)
+        self.presentation = PresentationMode(self, self.canvas, present)
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
@@ -277,6 +291,11 @@ class MainWindow(QMainWindow):
         c.imageLoading.connect(lambda name: self.show_status(f"Opening {name}…", 3000))
         c.sweepProgress.connect(self._on_sweep_progress)
         c.matchStatus.connect(lambda text: self.show_status(text, 6000))
+        c.searchProbed.connect(self.rd_probes.show)
+        c.searchEnded.connect(self._on_search_ended)
+        c.state.image_changed.connect(lambda image: self.bookmarks.set_image(image.key))
+        self.bookmarks.status.connect(lambda text: self.show_status(text, 4000))
+        self.snapshot_export.message.connect(self.show_message)
         c.state.image_changed.connect(self._on_image)
         self.canvas.zoomChanged.connect(self.toolbar.show_zoom)
         self.rd_plot.pointClicked.connect(
@@ -287,6 +306,7 @@ class MainWindow(QMainWindow):
             panel.settingsRequested.connect(lambda s, n=name: c.set_side_settings(n, s))
             panel.copyRequested.connect(lambda n=name: c.copy_settings(n))
             panel.cancelRequested.connect(lambda n=name: c.cancel_side(n))
+            panel.target.targetRequested.connect(lambda size, n=name: c.start_target(n, size))
             side = c.state.side(name)
             side.result_changed.connect(self._on_side_changed)
             side.status_changed.connect(self._on_side_changed)
@@ -334,6 +354,14 @@ class MainWindow(QMainWindow):
             pending = f"{busy} (showing the original)"
         self.canvas.set_side(side.name.value, pixels, label, pending, stand_in=stand_in)
         self.rd_plot.highlight(side.name.value, result)
+
+    def _on_search_ended(self, report: SearchReport) -> None:
+        """A target size reached, or out of reach: the side's box says so, and so does the message
+        bar (a warning when out of reach). A bitrate match's end is news for the status bar only."""
+        if report.target is None:
+            return
+        self.panels[report.side].target.show_report(report)
+        self.show_message("info" if report.reachable else "warning", f"Side {report.side.value}: {report_text(report)}")
 
     def _on_msp_info(self, info: MspInfo) -> None:
         for panel in self.panels.values():
@@ -434,6 +462,9 @@ class MainWindow(QMainWindow):
         else:
             self.controller.stop_sweep(disable=True)
 
+    def _set_presenting(self, on: bool) -> None:
+        self.presentation.set_presenting(on)
+
     def show_shortcuts(self) -> None:
         show_shortcut_help(self)
 
@@ -469,6 +500,7 @@ class MainWindow(QMainWindow):
 
     # -- shutdown -----------------------------------------------------------------------------------
     def save_settings(self) -> None:
+        self.presentation.set_presenting(False)  # the layout to keep is the window's own, not the full screen
         s = self.settings
         c = self.controller
         for name in SideName:

@@ -1,5 +1,5 @@
-"""One side's controls: codec, quality (encodes on release), device, copy, cancel, progress,
-and its readout. Talks to the controller only; mirrors the side's state through its events."""
+"""One side's controls: codec, quality (encodes on release), device, target size, copy, cancel,
+progress, and its readout. Talks to the controller only; mirrors the side's state through its events."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
+    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -24,6 +25,7 @@ from app.core.image_io import LoadedImage
 from app.core.state import SideName, SideState, SideStatus
 from app.widgets.quality_slider import QualitySlider
 from app.widgets.readout import ReadoutView
+from app.widgets.target_size_box import TargetSizeBox
 
 __all__ = ["SidePanel"]
 
@@ -59,6 +61,7 @@ class SidePanel(QGroupBox):
         self.quality.setToolTip("Normalised quality, 0 (smallest) .. 1 (best); encodes when released")
         self.device = QComboBox()
         self.device.setToolTip("Where the MSP model runs; classic codecs always run on the CPU")
+        self.target = TargetSizeBox()
         arrow = "→ B" if side.name is SideName.A else "→ A"
         self.copy_button = QPushButton(f"Copy settings {arrow}")
         self.copy_button.setToolTip("Give the other side this side's codec, quality and device")
@@ -78,11 +81,19 @@ class SidePanel(QGroupBox):
         self.readout_note.hide()
 
         form = QVBoxLayout(self)
-        for caption, widget in (("Codec", self.codec), ("Quality", self.quality), ("Device", self.device)):
+        for caption, widget in (("Codec", self.codec), ("Quality", self.quality)):
             label = QLabel(caption)
             label.setBuddy(widget)
             form.addWidget(label)
             form.addWidget(widget)
+        # Short controls take their caption beside them: at 1280x720 the readout stays unscrolled.
+        beside = QFormLayout()
+        beside.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        for caption, widget in (("Device", self.device), ("Target", self.target)):
+            label = QLabel(caption)
+            label.setBuddy(widget)
+            beside.addRow(label, widget)
+        form.addLayout(beside)
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.cancel_button)
@@ -165,6 +176,7 @@ class SidePanel(QGroupBox):
         self.codec.setCurrentIndex(index)
         self.quality.setValue(settings.quality)
         self.quality.setEnabled(not settings.is_original)
+        self.target.setEnabled(not settings.is_original)
         device_index = self.device.findData(settings.device)
         self.device.setCurrentIndex(max(0, device_index))
         self.device.setEnabled(has_devices(settings.codec) and self.device.count() > 1)
