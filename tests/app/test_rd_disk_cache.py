@@ -65,13 +65,19 @@ def all_points(rd: RDStore) -> set[RDPoint]:
     return {p for codec in rd.codecs() for p in rd.curve(codec)}
 
 
+def sweep_and_quit(cache: Path, image: LoadedImage, msp: MspInfo = WEIGHTS_1) -> set[RDPoint]:
+    """A first launch that measures the whole sweep on ``image`` and closes: what it plotted."""
+    controller, service = launch(cache, msp)
+    controller.set_image(image)
+    answer_every_job(service, image)
+    measured = all_points(controller.rd)
+    controller.shutdown()
+    return measured
+
+
 def test_a_relaunch_shows_the_saved_sweep_and_measures_none_of_it_again(qtbot, image64, tmp_path: Path) -> None:
-    first, service = launch(tmp_path, WEIGHTS_1)
-    first.set_image(image64)
-    answer_every_job(service, image64)
-    measured = all_points(first.rd)
+    measured = sweep_and_quit(tmp_path, image64)
     assert len(measured) == (len(pool_codecs()) + 1) * len(SWEEP_QUALITIES) + 1  # the sweep and side A's q=0.6
-    first.shutdown()
 
     again, service = launch(tmp_path, WEIGHTS_1)
     again.set_image(image64)
@@ -82,10 +88,7 @@ def test_a_relaunch_shows_the_saved_sweep_and_measures_none_of_it_again(qtbot, i
 
 
 def test_new_weights_never_show_the_old_weights_points(qtbot, image64, tmp_path: Path) -> None:
-    first, service = launch(tmp_path, WEIGHTS_1)
-    first.set_image(image64)
-    answer_every_job(service, image64)
-    first.shutdown()
+    sweep_and_quit(tmp_path, image64)
 
     retrained, service = launch(tmp_path, WEIGHTS_2)
     retrained.set_image(image64)
@@ -104,10 +107,7 @@ def test_new_weights_never_show_the_old_weights_points(qtbot, image64, tmp_path:
 
 
 def test_msp_points_come_back_once_the_model_is_up(qtbot, image64, tmp_path: Path) -> None:
-    first, service = launch(tmp_path, WEIGHTS_1)
-    first.set_image(image64)
-    answer_every_job(service, image64)
-    first.shutdown()
+    sweep_and_quit(tmp_path, image64)
 
     again, service = launch(tmp_path, LOADING)
     again.set_image(image64)
@@ -249,10 +249,7 @@ def test_a_private_settings_file_keeps_its_cache_beside_it(app_settings: AppSett
 
 
 def test_saved_points_count_as_swept_and_late_msp_points_are_not_measured_again(qtbot, image64, tmp_path: Path) -> None:
-    first, service = launch(tmp_path, WEIGHTS_1)
-    first.set_image(image64)
-    answer_every_job(service, image64)
-    first.shutdown()
+    sweep_and_quit(tmp_path, image64)
     planned = (len(pool_codecs()) + 1) * len(SWEEP_QUALITIES)
 
     again, service = launch(tmp_path, WEIGHTS_1)
