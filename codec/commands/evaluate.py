@@ -69,6 +69,7 @@ def _eval(args: argparse.Namespace) -> int:
         probe=args.probe,
         progress=not args.no_progress,
         ms_ssim=not args.no_ms_ssim,
+        perceptual=not args.no_perceptual,
     )
     results = evaluate_dataset(codecs, args.dataset, limit=args.limit, options=options)
     save_results(results, out, overwrite=True)
@@ -112,11 +113,12 @@ def _find_anchor(name: str, measured: list[RDCurve], published: list[RDCurve], d
 
 def _plot(args: argparse.Namespace) -> int:
     from codec.eval.bdtable import bd_table, format_bd_table
-    from codec.eval.plot import plot_rd
+    from codec.eval.plot import plot_metrics, plot_rd
     from codec.eval.reference import DEFAULT_REFERENCES, REFERENCES, load_reference
     from codec.eval.results import load_results
 
     at_bpp = _positive_rates(args.at_bpp) if args.at_bpp else ()  # checked before any work is done
+    wanted = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     loaded = [load_results(path) for path in args.results]
     datasets = sorted({r.dataset for r in loaded})
     if len(datasets) > 1:
@@ -132,37 +134,39 @@ def _plot(args: argparse.Namespace) -> int:
     if repeated:
         print(f"note: {repeated} codec(s) appear in several results files; the last file's curve is used")
 
+    metrics = plot_metrics(measured, wanted)  # the measured curves say which perceptual metrics exist
     if args.references == "none":
-        wanted: tuple[str, ...] = ()
+        references: tuple[str, ...] = ()
     elif args.references == "default":
-        wanted = DEFAULT_REFERENCES
+        references = DEFAULT_REFERENCES
     else:
-        wanted = tuple(n.strip() for n in args.references.split(",") if n.strip())
-    usable = [n for n in wanted if n in REFERENCES and REFERENCES[n].dataset == dataset]
-    unknown = [n for n in wanted if n not in REFERENCES]
+        references = tuple(n.strip() for n in args.references.split(",") if n.strip())
+    usable = [n for n in references if n in REFERENCES and REFERENCES[n].dataset == dataset]
+    unknown = [n for n in references if n not in REFERENCES]
     if unknown:
         raise CodecError(f"unknown reference curves: {', '.join(unknown)}; known: {', '.join(REFERENCES)}")
-    if len(usable) < len(wanted) and args.references != "default":
-        raise CodecError(f"reference curves {', '.join(set(wanted) - set(usable))} are not for dataset {dataset!r}")
+    if len(usable) < len(references) and args.references != "default":
+        raise CodecError(f"reference curves {', '.join(set(references) - set(usable))} are not for dataset {dataset!r}")
     published = [load_reference(n) for n in usable]
-    if wanted and not usable:
+    if references and not usable:
         print(f"note: no published curves for dataset {dataset!r}; plotting measured curves only")
 
     anchor = _find_anchor(args.anchor, measured, published, dataset)
     curves = measured + published
     if all(anchor is not c for c in curves):
         curves.append(anchor)
-    files = plot_rd(curves, args.out, dataset=dataset, images=images, max_bpp=args.max_bpp, stem=args.stem)
+    files = plot_rd(curves, args.out, dataset=dataset, images=images, max_bpp=args.max_bpp, stem=args.stem,
+                    metrics=metrics)
     for metric in files.empty:
         why = " (MS-SSIM is n/a for images under 161 px a side)" if metric == "ms-ssim" else ""
         print(f"note: no {metric} values to plot{why}")
-    print(format_bd_table(bd_table(curves, anchor), anchor))
+    print(format_bd_table(bd_table(curves, anchor, metrics), anchor))
     if at_bpp:
         print(_quality_at_table(curves, at_bpp))
     if anchor.origin == "published" and images is not None and anchor.images and images < anchor.images:
         print(f"\nnote: measured on {images} image(s), the published curves average {anchor.images}: "
               "BD-rates against them are indicative only")
-    print(f"\nplots: {files.psnr}\n       {files.ms_ssim}")
+    print("\nplots: " + "\n       ".join(str(path) for path in files.paths.values()))
     return 0
 
 
@@ -194,7 +198,7 @@ def _quality_at_table(curves, rates: Sequence[float]) -> str:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "eval", help="evaluate codecs on a directory of images (rate, PSNR, MS-SSIM, times)",
+        "eval", help="evaluate codecs on a directory of images (rate, PSNR, MS-SSIM, SSIMULACRA2, FLIP, times)",
         description="Encode and decode every image with each codec over a quality sweep that spans "
                     "--bpp-range, and write per-image results and dataset means (CompressAI JSON schema).",
     )
@@ -213,6 +217,8 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=positive_int, default=1,
                    help="worker processes (default 1; more is faster but times are measured under load)")
     p.add_argument("--no-ms-ssim", action="store_true", help="skip MS-SSIM (faster)")
+    p.add_argument("--no-perceptual", action="store_true",
+                   help="skip SSIMULACRA2 and FLIP (much faster: together about 3 s a point on a 768x512 image)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--list-codecs", action="store_true", help="list codecs and whether they run here")
@@ -220,8 +226,9 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "plot", help="RD plots (PNG) and a BD-rate table from results files",
-        description="Plot PSNR-RGB and MS-SSIM (dB) against bpp for results files and published "
-                    "reference curves, and print BD-rates against an anchor.",
+        description="Plot PSNR-RGB, MS-SSIM (dB), and SSIMULACRA2 and FLIP where measured, against bpp for "
+                    "results files and published reference curves, and print BD-rates against an anchor on "
+                    "each (FLIP, lower is better, on -FLIP: negative still means fewer bits).",
     )
     p.add_argument("results", nargs="+", metavar="RESULTS.json", help="files written by 'msp eval'")
     p.add_argument("--out", required=True, help="directory for the PNG files")
@@ -231,7 +238,10 @@ def register(subparsers) -> None:
     p.add_argument("--references", default="default",
                    help="published curves to draw: 'default', 'none' or a comma-separated list")
     p.add_argument("--max-bpp", type=float, default=2.0, help="right end of the rate axis (default 2.0)")
-    p.add_argument("--stem", default="rd", help="file name stem (default rd: rd_psnr.png, rd_msssim.png)")
+    p.add_argument("--stem", default="rd", help="file name stem (default rd: rd_psnr.png, rd_msssim.png, ...)")
+    p.add_argument("--metrics", metavar="LIST",
+                   help="metrics to plot and BD-rate, comma-separated from psnr, ms-ssim, ssimulacra2, flip "
+                        "(default: psnr, ms-ssim and each perceptual metric the results have)")
     p.add_argument("--at-bpp", metavar="RATES", help="also print every curve's PSNR at these rates, e.g. 0.25,0.5")
     p.set_defaults(func=_plot)
 

@@ -6,11 +6,13 @@ piecewise cubic (scipy's PCHIP) for each curve, integrate both over the quality 
 curves share, and turn the mean log-rate difference into a percentage. PCHIP, unlike the
 original cubic polynomial fit, never overshoots between points.
 
-Quality is PSNR in dB or MS-SSIM in dB; rate is bpp. Each curve needs at least 4 points whose
-quality strictly increases with rate. The overlap is reported, in dB and as a fraction of the
-narrower of the two quality ranges (1.0 when one curve lies within the other; the
-``bjontegaard`` package divides by the union instead, which flags every short curve against a
-long anchor), and a small one is flagged: a BD-rate over a narrow interval says little.
+Quality is PSNR or MS-SSIM in dB, SSIMULACRA2, or FLIP negated (any axis that rises with
+quality: :meth:`codec.eval.curves.RDCurve.bd_points`); rate is bpp. Each curve needs at least 4
+points whose quality strictly increases with rate. The overlap is reported, in the metric's
+units and as a fraction of the narrower of the two quality ranges (1.0 when one curve lies
+within the other; the ``bjontegaard`` package divides by the union instead, which flags every
+short curve against a long anchor), and a small one is flagged: a BD-rate over a narrow interval
+says little.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def bd_rate(
     warning = None
     if fraction < min_overlap:
         warning = (
-            f"curves share only {fraction:.0%} of the narrower quality range ({low:.2f}..{high:.2f} dB)"
+            f"curves share only {fraction:.0%} of the narrower quality range ({low:.3g}..{high:.3g})"
         )
     return BDRate(
         percent=(math.pow(10.0, float(mean_diff)) - 1.0) * 100.0,

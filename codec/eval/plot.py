@@ -1,4 +1,5 @@
-"""Rate-distortion plots (PNG): PSNR-RGB vs bpp and MS-SSIM-RGB (dB) vs bpp.
+"""Rate-distortion plots (PNG): one per quality metric (PSNR-RGB, MS-SSIM-RGB in dB, and
+SSIMULACRA2 and FLIP where measured) against bpp.
 
 Drawn with matplotlib's Agg canvas directly (no pyplot, no global backend switch), so this is
 safe to call from the Qt app or a headless server. Conventions a reader needs without asking:
@@ -8,11 +9,14 @@ colour-blind-safe palette as the app's plot), shared by our run and the publishe
 codec's published reference encoder (VTM is VVC's colour, HM and BPG HEVC's). Published curves of
 no codec of the catalogue (learned codecs from papers) take colours the plot's codecs of their
 kind do not use, and never the colour of another such curve of the same plot.
+
+Better is up on every plot: FLIP, an error (lower is better), is drawn on an inverted axis, which
+its label says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,21 +26,29 @@ from matplotlib.figure import Figure
 from codec.baselines.palette import PALETTE
 from codec.baselines.registry import catalogue, codec_family, colour_of
 from codec.errors import CodecError
-from codec.eval.curves import RDCurve
-from codec.eval.metrics import LOSSLESS_DB
+from codec.eval.curves import METRIC_AXES, RDCurve
 
-__all__ = ["PlotFiles", "plot_metric", "plot_rd", "curve_colours", "AXIS_LABELS"]
+__all__ = ["PlotFiles", "plot_metric", "plot_rd", "curve_colours", "AXIS_LABELS", "FILE_STEMS", "plot_metrics"]
 
-AXIS_LABELS = {
-    "psnr": "PSNR-RGB (dB)",
-    "ms-ssim": "MS-SSIM-RGB (dB)  = -10 log10(1 - MS-SSIM)",
-}
+AXIS_LABELS = {key: axis.label for key, axis in METRIC_AXES.items()}
+AXIS_LABELS["flip"] += ", axis inverted"
+#: What each metric's PNG is called after the stem (rd_psnr.png, rd_msssim.png, ...).
+FILE_STEMS = {"psnr": "psnr", "ms-ssim": "msssim", "ssimulacra2": "ssimulacra2", "flip": "flip"}
+
 
 @dataclass(frozen=True)
 class PlotFiles:
-    psnr: Path
-    ms_ssim: Path
+    paths: Mapping[str, Path]
+    """Metric key -> its PNG, in the order drawn."""
     empty: tuple[str, ...] = ()  # metrics no curve had values for (their plot says so)
+
+    @property
+    def psnr(self) -> Path:
+        return self.paths["psnr"]
+
+    @property
+    def ms_ssim(self) -> Path:
+        return self.paths["ms-ssim"]
 
 
 def curve_colours(curves: Sequence[RDCurve]) -> dict[str, str]:
@@ -72,7 +84,19 @@ def _style_kind(kind: str) -> str:
 
 def _plottable(curve: RDCurve, metric: str, max_bpp: float) -> list[tuple[float, float]]:
     rates, values = curve.points(metric)
-    return [(r, v) for r, v in zip(rates, values, strict=True) if v < LOSSLESS_DB and r <= max_bpp]
+    axis = METRIC_AXES[metric]
+    return [(r, v) for r, v in zip(rates, values, strict=True) if axis.lossy(v) and r <= max_bpp]
+
+
+def plot_metrics(curves: Sequence[RDCurve], wanted: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The metrics to draw: ``wanted`` (checked), or by default PSNR and MS-SSIM (as CompressAI)
+    plus each perceptual metric some curve has values for."""
+    if wanted is not None:
+        unknown = [m for m in wanted if m not in METRIC_AXES]
+        if unknown or not wanted:
+            raise CodecError(f"unknown metrics {', '.join(unknown) or '(none)'}; choose from {', '.join(METRIC_AXES)}")
+        return tuple(dict.fromkeys(wanted))
+    return ("psnr", "ms-ssim", *(m for m in ("ssimulacra2", "flip") if any(c.has(m) for c in curves)))
 
 
 def plot_metric(
@@ -84,9 +108,10 @@ def plot_metric(
     max_bpp: float = 2.0,
     caption: str = "",
 ) -> Path:
-    """Draw ``curves`` on one quality metric ("psnr" or "ms-ssim") and save a PNG."""
+    """Draw ``curves`` on one quality metric (a key of :data:`METRIC_AXES`) and save a PNG."""
     if metric not in AXIS_LABELS:
         raise CodecError(f"unknown metric {metric!r}")
+    axis = METRIC_AXES[metric]
     figure = Figure(figsize=(11.5, 7.0))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
@@ -95,7 +120,7 @@ def plot_metric(
     # Published first, so measured curves are drawn on top.
     for curve in sorted(curves, key=lambda c: c.origin != "published"):
         rates, values = curve.points(metric)
-        pairs = [(r, v) for r, v in zip(rates, values, strict=True) if v < LOSSLESS_DB]
+        pairs = [(r, v) for r, v in zip(rates, values, strict=True) if axis.lossy(v)]
         if not pairs:
             continue
         x, y = zip(*pairs, strict=True)
@@ -117,7 +142,7 @@ def plot_metric(
     axes.set_xlim(0.0, max_bpp)
     if visible:
         low, high = min(visible), max(visible)
-        margin = max(0.5, 0.03 * (high - low))
+        margin = max(0.5 if axis.higher_is_better else 0.005, 0.03 * (high - low))
         axes.set_ylim(low - margin, high + margin)
         handles, labels = axes.get_legend_handles_labels()
         order = sorted(range(len(labels)), key=lambda i: labels[i].endswith("published"))  # measured first
@@ -127,6 +152,8 @@ def plot_metric(
         axes.text(0.5, 0.5, f"no {AXIS_LABELS[metric].split(' (')[0]} values below {max_bpp:g} bpp\n"
                   "(MS-SSIM is n/a for images under 161 px a side)" if metric == "ms-ssim" else
                   f"no values below {max_bpp:g} bpp", ha="center", va="center", transform=axes.transAxes)
+    if not axis.higher_is_better:
+        axes.invert_yaxis()  # better is up on every plot
     axes.set_xlabel("rate (bpp, whole file)")
     axes.set_ylabel(AXIS_LABELS[metric])
     axes.set_title(title)
@@ -150,17 +177,20 @@ def plot_rd(
     images: int | None = None,
     max_bpp: float = 2.0,
     stem: str = "rd",
+    metrics: Sequence[str] | None = None,
 ) -> PlotFiles:
-    """PSNR and MS-SSIM plots of ``curves`` into ``out_dir`` (``<stem>_psnr.png``, ``<stem>_msssim.png``)."""
+    """One plot per metric of ``curves`` into ``out_dir`` (``<stem>_psnr.png``, ``<stem>_msssim.png``,
+    ``<stem>_ssimulacra2.png``, ``<stem>_flip.png``); ``metrics``: see :func:`plot_metrics`."""
     out_dir = Path(out_dir)
     where = f"{dataset} ({images} images)" if images else dataset
     caption = (
         "Dataset means of per-image values (CompressAI conventions: 8-bit RGB, bpp from whole files). "
         "Hybrid codecs dashed, learned solid; filled markers measured here, hollow = published data."
     )
-    psnr = plot_metric(curves, "psnr", out_dir / f"{stem}_psnr.png", title=f"{where}: PSNR-RGB vs rate",
-                       max_bpp=max_bpp, caption=caption)
-    msssim = plot_metric(curves, "ms-ssim", out_dir / f"{stem}_msssim.png",
-                         title=f"{where}: MS-SSIM-RGB (dB) vs rate", max_bpp=max_bpp, caption=caption)
-    empty = tuple(m for m in ("psnr", "ms-ssim") if not any(_plottable(c, m, max_bpp) for c in curves))
-    return PlotFiles(psnr=psnr, ms_ssim=msssim, empty=empty)
+    paths = {
+        metric: plot_metric(curves, metric, out_dir / f"{stem}_{FILE_STEMS[metric]}.png",
+                            title=f"{where}: {METRIC_AXES[metric].name} vs rate", max_bpp=max_bpp, caption=caption)
+        for metric in plot_metrics(curves, metrics)
+    }
+    empty = tuple(m for m in paths if not any(_plottable(c, m, max_bpp) for c in curves))
+    return PlotFiles(paths=paths, empty=empty)

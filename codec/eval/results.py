@@ -9,6 +9,11 @@ point, the library versions and settings, the wall time and every per-image valu
 Dataset means are arithmetic means of per-image values at one quality setting. MS-SSIM is
 ``null`` ("n/a") where an image is too small for it; a mean over some images only would be
 a different image set, so the dataset mean is then n/a too.
+
+The perceptual metrics (``ssimulacra2``, ``flip``: see :mod:`codec.eval.metrics`) sit beside
+CompressAI's keys, in ``results`` and per image, only when they were measured: a file of a run
+without them has exactly the keys it had before, and a file without them (older, or CompressAI's)
+reads with every value ``None``.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "CodecResults",
     "EvaluationResults",
     "FORMAT",
+    "PERCEPTUAL_KEYS",
     "save_results",
     "load_results",
     "compressai_dict",
@@ -41,6 +47,8 @@ __all__ = [
 ]
 
 FORMAT = "msp-studio-eval/1"
+#: Metrics our files add to CompressAI's, when measured (``codec.eval.metrics``).
+PERCEPTUAL_KEYS = ("ssimulacra2", "flip")
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ class PointResult:
     ms_ssim_rgb: float | None
     encoding_time: float
     decoding_time: float
+    ssimulacra2: float | None = None  # None: not measured, or under 8 px a side
+    flip: float | None = None  # None: not measured
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,8 @@ class CodecResults:
     lossless_images: tuple[int, ...] = ()
     images: tuple[ImageResult, ...] = ()
     wall_seconds: float | None = None
+    ssimulacra2: tuple[float | None, ...] = ()  # aligned with qualities; () or all None: not measured
+    flip: tuple[float | None, ...] = ()
 
     @classmethod
     def from_images(cls, *, name: str, label: str, kind: str, description: str, library: str,
@@ -123,7 +135,13 @@ class CodecResults:
             decoding_time=means("decoding_time"),
             lossless_images=tuple(sum(col) for col in column("lossless")),
             images=tuple(images), wall_seconds=wall_seconds,
+            ssimulacra2=means("ssimulacra2"), flip=means("flip"),
         )
+
+    def measured(self, key: str) -> bool:
+        """Whether the perceptual metric ``key`` ("ssimulacra2" or "flip") has any value here."""
+        return any(v is not None for v in getattr(self, key)) or any(
+            getattr(p, key) is not None for img in self.images for p in img.points)
 
     def curve(self, *, dataset_images: int | None = None) -> RDCurve:
         """This codec's mean curve, for plots and BD-rates."""
@@ -132,6 +150,7 @@ class CodecResults:
             bpp=self.bpp, psnr_rgb=self.psnr_rgb, ms_ssim_rgb=self.ms_ssim_rgb,
             description=self.description, encoding_time=self.encoding_time,
             decoding_time=self.decoding_time, images=dataset_images or len(self.images) or None,
+            ssimulacra2=self.ssimulacra2 or None, flip=self.flip or None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,6 +163,8 @@ class CodecResults:
             quality=list(self.qualities), native=list(self.native),
             **{"lossless-images": list(self.lossless_images)},
         )
+        perceptual = [key for key in PERCEPTUAL_KEYS if self.measured(key)]
+        out["results"].update({key: list(getattr(self, key)) for key in perceptual})
         out["per_image"] = [
             {
                 "image": img.image, "height": img.height, "width": img.width,
@@ -154,6 +175,7 @@ class CodecResults:
                 "ms-ssim-rgb": [p.ms_ssim_rgb for p in img.points],
                 "encoding_time": [p.encoding_time for p in img.points],
                 "decoding_time": [p.decoding_time for p in img.points],
+                **{key: [getattr(p, key) for p in img.points] for key in perceptual},
             }
             for img in self.images
         ]
@@ -178,6 +200,7 @@ class CodecResults:
             qualities = tuple(float(q) for q in series("quality", math.nan))
             images = []
             for entry in data.get("per_image", ()):
+                perceptual = {key: _optional_numbers(entry.get(key), n, key) for key in PERCEPTUAL_KEYS}
                 points = tuple(
                     PointResult(
                         quality=qualities[i], native=float(series("native", math.nan)[i]),
@@ -186,6 +209,7 @@ class CodecResults:
                         ms_ssim_rgb=entry["ms-ssim-rgb"][i],
                         encoding_time=float(entry["encoding_time"][i]),
                         decoding_time=float(entry["decoding_time"][i]),
+                        ssimulacra2=perceptual["ssimulacra2"][i], flip=perceptual["flip"][i],
                     )
                     for i in range(n)
                 )
@@ -200,9 +224,20 @@ class CodecResults:
                 encoding_time=series("encoding_time"), decoding_time=series("decoding_time"),
                 lossless_images=tuple(res.get("lossless-images", ())), images=tuple(images),
                 wall_seconds=data.get("wall_time_s"),
+                ssimulacra2=_optional_numbers(res.get("ssimulacra2"), n, "ssimulacra2"),
+                flip=_optional_numbers(res.get("flip"), n, "flip"),
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise CodecError(f"not a valid results entry ({type(exc).__name__}: {exc})") from None
+
+
+def _optional_numbers(values: Any, n: int, key: str) -> tuple[float | None, ...]:
+    """A metric's n values (``None`` where missing); all ``None`` when the file has none."""
+    if values is None:
+        return (None,) * n
+    if len(values) != n:
+        raise CodecError(f"'{key}' has {len(values)} values, bpp has {n}")
+    return tuple(None if v is None else float(v) for v in values)
 
 
 def compressai_dict(codec: CodecResults) -> dict[str, Any]:
@@ -265,7 +300,9 @@ class EvaluationResults:
             "notes": list(self.notes),
             "conventions": "CompressAI: 8-bit RGB; PSNR-RGB over all values; "
                            "MS-SSIM-RGB pytorch_msssim data_range=255; bpp = 8*file bytes/(H*W); "
-                           "dataset values = mean of per-image values",
+                           "dataset values = mean of per-image values; when present, ssimulacra2 = the "
+                           "ssimulacra2 package (Python port, 100 = identical) and flip = mean LDR-FLIP "
+                           "error (flip-evaluator, 67 pixels per degree, 0 = identical)",
             "codecs": [c.to_dict() for c in self.codecs],
         }
 

@@ -49,6 +49,7 @@ class EvalOptions:
     workers: int = 1
     progress: bool = True
     ms_ssim: bool = True
+    perceptual: bool = True  # SSIMULACRA2 and FLIP: about 3 s a point on a 768x512 image
 
 
 def list_images(directory: str | Path, limit: int | None = None) -> tuple[Path, ...]:
@@ -83,7 +84,8 @@ def load_images(paths: Sequence[Path]) -> list[tuple[str, np.ndarray]]:
     return [(p.name, load_image(p)) for p in paths]
 
 
-def evaluate_point(codec: ImageCodec, image: np.ndarray, quality: float, *, ms_ssim: bool = True) -> PointResult:
+def evaluate_point(codec: ImageCodec, image: np.ndarray, quality: float, *, ms_ssim: bool = True,
+                   perceptual: bool = False) -> PointResult:
     """Encode ``image`` at ``quality``, decode the bytes, and measure rate and distortion."""
     start = time.perf_counter()
     data = codec.encode(image, quality)
@@ -92,7 +94,7 @@ def evaluate_point(codec: ImageCodec, image: np.ndarray, quality: float, *, ms_s
     decoded = time.perf_counter()
     if decoded_image.shape != image.shape:
         raise CodecError(f"{codec.label} decoded {decoded_image.shape}, expected {image.shape}")
-    metrics = measure(image, decoded_image, with_ms_ssim=ms_ssim)
+    metrics = measure(image, decoded_image, with_ms_ssim=ms_ssim, with_perceptual=perceptual)
     return PointResult(
         quality=float(quality),
         native=float(codec.native_parameter(quality)),
@@ -103,6 +105,8 @@ def evaluate_point(codec: ImageCodec, image: np.ndarray, quality: float, *, ms_s
         ms_ssim_rgb=metrics.ms_ssim_rgb,
         encoding_time=encoded - start,
         decoding_time=decoded - encoded,
+        ssimulacra2=metrics.ssimulacra2,
+        flip=metrics.flip,
     )
 
 
@@ -123,14 +127,16 @@ def _run_points(codec: ImageCodec, images: Sequence[tuple[str, np.ndarray]], qua
     done: dict[tuple[int, int], PointResult] = {}
     if options.workers <= 1:
         for i, j in jobs:
-            done[i, j] = evaluate_point(codec, images[i][1], qualities[j], ms_ssim=options.ms_ssim)
+            done[i, j] = evaluate_point(codec, images[i][1], qualities[j], ms_ssim=options.ms_ssim,
+                                        perceptual=options.perceptual)
             advance()
     else:
         # spawn: the parent may hold torch / OpenMP threads that do not survive fork.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=options.workers, mp_context=context) as pool:
             futures = {
-                pool.submit(evaluate_point, codec, images[i][1], qualities[j], ms_ssim=options.ms_ssim): (i, j)
+                pool.submit(evaluate_point, codec, images[i][1], qualities[j], ms_ssim=options.ms_ssim,
+                            perceptual=options.perceptual): (i, j)
                 for i, j in jobs
             }
             for future, (i, j) in futures.items():
