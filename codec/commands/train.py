@@ -56,6 +56,7 @@ def _train(args: argparse.Namespace) -> int:
         quality_per_sample=args.quality_per_sample,
         spike_factor=args.spike_clip,
         schedule_weights=FAST_FIRST_SCHEDULES if args.schedule_mix == "fast-first" else EQUAL_SCHEDULES,
+        ema_decay=args.ema,
     )
     report = train(cfg, progress=not args.quiet)
     if report.rank != 0:  # one report per job, not one per process (they would interleave)
@@ -65,6 +66,17 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ema_decay(text: str) -> float:
+    """An EMA decay: a number in [0, 1) (argparse type: the error names the value)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"an EMA decay is in [0, 1), not {text}")
+    return value
+
+
 def _export(args: argparse.Namespace) -> int:
     from codec.training.loop import load_checkpoint_model, read_checkpoint
     from codec.zoo import export_weights, write_checksum
@@ -72,16 +84,19 @@ def _export(args: argparse.Namespace) -> int:
     ckpt = Path(args.checkpoint)
     if not ckpt.exists():
         raise CodecError(f"checkpoint {ckpt} does not exist")
-    model = load_checkpoint_model(ckpt)
     meta = read_checkpoint(ckpt)
+    average = args.weights == "ema" or (args.weights == "auto" and "ema" in meta)
+    model = load_checkpoint_model(ckpt, average=average)
     metadata = {
         "steps": meta["step"],
         "train_config": meta.get("train_config", {}),
         "compute": args.compute,
+        "weights": f"EMA (decay {meta['ema']['decay']}, {meta['ema']['updates']} steps)" if average else "raw",
     }
     model_id = export_weights(model, args.out, metadata=metadata)
     write_checksum(args.out)  # the shipped weights are checked against it at every load
-    print(f"{args.out}: model id {model_id}, {Path(args.out).stat().st_size / 1e6:.2f} MB, {meta['step']} steps")
+    print(f"{args.out}: model id {model_id}, {Path(args.out).stat().st_size / 1e6:.2f} MB, {meta['step']} steps, "
+          f"{metadata['weights']} weights")
     return 0
 
 
@@ -184,6 +199,11 @@ def register(subparsers) -> None:
         "--schedule-mix", choices=SCHEDULE_MIXES, default="equal",
         help="how often each profile's decode schedule is unrolled: equally, or fast 50 / balanced 30 / best 20 %%",
     )
+    p.add_argument(
+        "--ema", type=_ema_decay, default=None, metavar="DECAY",
+        help="keep an exponential moving average of the weights (e.g. 0.999), validated beside them and "
+             "exported by default",
+    )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_train)
 
@@ -218,4 +238,8 @@ def register(subparsers) -> None:
     p.add_argument("checkpoint")
     p.add_argument("--out", default=str(WEIGHTS), help="default: the shipped weights (and their .sha256 checksum)")
     p.add_argument("--compute", default="", help="free text: hardware and time used, for the model card")
+    p.add_argument(
+        "--weights", choices=("auto", "raw", "ema"), default="auto",
+        help="the raw weights, or the run's moving average (auto: the average where the run kept one)",
+    )
     p.set_defaults(func=_export)

@@ -33,11 +33,11 @@ from typing import cast
 
 import numpy as np
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from codec.errors import ImageInputError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
+from codec.training.averaging import WeightAverage
 from codec.training.data import TrainingImages, image_paths
 from codec.training.device_crops import DeviceCrops
 from codec.training.loop import autocast_for, channels_last_transforms, cosine_decay, rd_loss, validate
@@ -180,8 +180,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
     model.to(device)
     channels_last_transforms(model)
     model.train()
-    averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay))
-    ema = cast(MSPCodecModel, averaged.module)  # a deep copy of model
+    average = WeightAverage(model, cfg.ema_decay)
     params = list(model.parameters())
     optimizer = torch.optim.Adam(params, lr=cfg.learning_rate, fused=device.type == "cuda")
 
@@ -237,7 +236,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
             continue
         clipped += was_clipped
         optimizer.step()
-        averaged.update_parameters(model)
+        average.update(model)
         losses.append(float(loss.detach()))
         step += 1
         crops_done += batch
@@ -250,11 +249,11 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
             )
         if now - last_save >= cfg.save_every_seconds:
             last_save = now
-            exporter(model, _with_buffers(ema, model), _stats(step, crops_done, now - start, batch, clipped))
+            exporter(model, average.model(model), _stats(step, crops_done, now - start, batch, clipped))
             log(f"step {step}: weights written to {cfg.out_dir}")
     seconds = time.perf_counter() - start
     stats = _stats(step, crops_done, seconds, batch, clipped)
-    val_raw, val_ema = exporter(model, _with_buffers(ema, model), stats)
+    val_raw, val_ema = exporter(model, average.model(model), stats)
     log(f"done: {json.dumps(stats)}")
     if val_raw is not None:
         log(f"validation raw {json.dumps(val_raw)}\nvalidation ema {json.dumps(val_ema)}")
@@ -272,14 +271,6 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
         validation_ema=val_ema,
         mean_loss_last_100=float(np.mean(losses[-100:])) if losses else float("nan"),
     )
-
-
-def _with_buffers(ema: MSPCodecModel, model: MSPCodecModel) -> MSPCodecModel:
-    """The EMA model with the live model's buffers (only parameters are averaged)."""
-    with torch.no_grad():
-        for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
-            b_ema.copy_(b)
-    return ema
 
 
 def _stats(step: int, crops: int, seconds: float, batch: int, clipped: int) -> dict:

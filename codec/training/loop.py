@@ -29,6 +29,7 @@ from torch import nn
 from codec.errors import CodecError, ImageInputError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
+from codec.training.averaging import WeightAverage, averaged_state_dict
 from codec.training.data import TrainingImages, split_paths
 from codec.training.recipe import EQUAL_SCHEDULES, SpikeGuard, draw_qualities, weighted_schedule_name
 
@@ -63,6 +64,9 @@ class TrainConfig:
     quality_per_sample: bool = False
     spike_factor: float | None = None  # None: the fixed clip at 1.0
     schedule_weights: tuple[tuple[str, float], ...] = EQUAL_SCHEDULES
+    # Keep an EMA of the weights with this decay (codec.training.averaging), validated beside the
+    # raw weights and exported by default; None: no average.
+    ema_decay: float | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
@@ -141,10 +145,17 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return ckpt
 
 
-def load_checkpoint_model(path: str | Path) -> MSPCodecModel:
+def load_checkpoint_model(path: str | Path, average: bool = False) -> MSPCodecModel:
+    """The checkpoint's model: its raw weights, or with ``average`` the EMA the run kept (a
+    CodecError if it kept none)."""
     ckpt = read_checkpoint(path)
     model = MSPCodecModel(ModelConfig.from_dict(ckpt["model_config"]))
-    model.load_state_dict(ckpt["model"])
+    state = ckpt["model"]
+    if average:
+        if "ema" not in ckpt:
+            raise CodecError(f"{path} kept no average of its weights (train with --ema)")
+        state = averaged_state_dict(state, ckpt["ema"])
+    model.load_state_dict(state)
     return model
 
 
@@ -200,6 +211,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     rng = np.random.default_rng(cfg.seed + 1000 * rank)
     losses: list[float] = []
     guard = SpikeGuard(factor=cfg.spike_factor)
+    average = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay is not None else None
     if ckpt_path.exists():
         ckpt = read_checkpoint(ckpt_path, map_location=device)
         model.load_state_dict(ckpt["model"])
@@ -212,6 +224,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
             rng = np.random.default_rng([cfg.seed, rank, step])
         losses = list(ckpt.get("losses", []))
         guard.norms = list(ckpt.get("gradient_norms", []))
+        if average is not None and "ema" in ckpt:  # else the average starts here, at these weights
+            average.load_state_dict(ckpt["ema"])
         log(f"resumed from {ckpt_path} at step {step}")
 
     wrapper = _Wrapper(model, device, cfg.synthesis_input)
@@ -252,6 +266,8 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
             log(f"step {step}: non-finite gradient norm, step skipped")
             continue
         optimizer.step()
+        if average is not None:
+            average.update(model)
         step += 1
         loss_value, bpp_value, mse_value = float(loss.detach()), float(bpp.detach()), float(mse.detach())
         losses.append(loss_value)
@@ -270,6 +286,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
                     "torch_rng": torch.get_rng_state(),
                     "losses": losses[-5000:],
                     "gradient_norms": guard.norms,
+                    **({"ema": average.state_dict()} if average is not None else {}),
                     "model_config": cfg.model.to_dict(),
                     "train_config": {k: v for k, v in asdict(cfg).items() if k != "model"},
                 },
@@ -277,9 +294,12 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
             )
         if rank == 0 and val_batch is not None and (step % cfg.validate_every == 0 or step == end):
             validation = validate(model, val_batch)
+            record = {"step": step, "seconds": time.perf_counter() - start, **validation}
+            if average is not None:
+                record["ema"] = validate(average.model(model), val_batch)
             with open(run_dir / "validation.jsonl", "a") as fh:
-                fh.write(json.dumps({"step": step, "seconds": time.perf_counter() - start, **validation}) + "\n")
-            log(f"step {step}: validation {json.dumps(validation)}")
+                fh.write(json.dumps(record) + "\n")
+            log(f"step {step}: validation {json.dumps({k: v for k, v in record.items() if k not in ('step', 'seconds')})}")
     if bar is not None:
         bar.close()
     if distributed:

@@ -182,3 +182,41 @@ def test_a_folder_with_nothing_trainable_is_refused_before_the_run_directory_exi
     with pytest.raises(ImageInputError, match=r"3 smaller, 1 unreadable"):
         train(_cfg(data, tmp_path / "run"), progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_the_weight_average_is_the_ema_of_the_steps_resumes_exactly_and_is_exported(data_dir, tmp_path, capsys):
+    """``--ema``: the first update copies the weights, each later one moves decay of the way
+    back; a resumed run keeps its average; ``msp export`` ships the average unless asked for the raw weights."""
+    from codec.cli import main
+    from codec.zoo import load_model
+
+    ema = {"ema_decay": 0.5, "checkpoint_every": 1}
+    run = tmp_path / "run"
+    train(_cfg(data_dir, run, stop_at_step=1, **ema), progress=False)
+    first = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert first["ema"]["updates"] == 1
+    for name, value in first["ema"]["parameters"].items():
+        assert torch.equal(value, first["model"][name])
+    train(_cfg(data_dir, run, stop_at_step=2, **ema), progress=False)
+    second = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert second["ema"]["updates"] == 2
+    moved = 0
+    for name, value in second["ema"]["parameters"].items():
+        torch.testing.assert_close(value, 0.5 * first["model"][name] + 0.5 * second["model"][name])
+        moved += not torch.equal(value, second["model"][name])
+    assert moved  # the average is not simply the last weights
+    train(_cfg(data_dir, tmp_path / "straight", stop_at_step=2, **ema), progress=False)
+    straight = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=True)
+    for name, value in straight["ema"]["parameters"].items():
+        assert torch.equal(value, second["ema"]["parameters"][name])
+
+    for choice, expected in (("auto", second["ema"]["parameters"]), ("raw", second["model"])):
+        out = tmp_path / f"{choice}.pt"
+        assert main(["export", str(run / "checkpoint.pt"), "--out", str(out), "--weights", choice]) == 0
+        exported = dict(load_model(out).model.named_parameters())
+        for name in second["ema"]["parameters"]:
+            torch.testing.assert_close(exported[name].detach(), expected[name].half().float())
+    assert "EMA (decay 0.5, 2 steps) weights" in capsys.readouterr().out
+    train(_cfg(data_dir, tmp_path / "plain", stop_at_step=1), progress=False)
+    assert main(["export", str(tmp_path / "plain" / "checkpoint.pt"), "--out", str(tmp_path / "x.pt"), "--weights", "ema"]) == 2
+    assert "kept no average" in capsys.readouterr().err
