@@ -144,15 +144,19 @@ class StepBits:
     elements: int
     bits: float
 
-    def describe(self) -> str:
-        """E.g. "scale 1 · top right · even columns · ch 8-15", or "scale 3 (factorised) · ch 0-95"
-        (channels inclusive)."""
+    def part(self) -> str:
+        """Which elements of its scale: e.g. "top right · even columns · ch 8-15" (channels
+        inclusive), or "factorised · ch 0-95" for the coarsest scale."""
         first, end = self.channels
         if self.subposition is None:
-            return f"scale {self.scale} (factorised) · ch {first}-{end - 1}"
+            return f"factorised · ch {first}-{end - 1}"
         where = ("top left", "top right", "bottom left")[self.subposition]
         columns = "" if self.parity == "all" else f" · {self.parity} columns"
-        return f"scale {self.scale} · {where}{columns} · ch {first}-{end - 1}"
+        return f"{where}{columns} · ch {first}-{end - 1}"
+
+    def describe(self) -> str:
+        """E.g. "scale 1 · top right · even columns · ch 8-15"."""
+        return f"scale {self.scale} · {self.part()}"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ instead of real codecs and threads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Protocol
 
@@ -15,7 +16,7 @@ from app.core.backends.msp import MspInfo
 from app.core.codecs import SideSettings
 from app.core.image_io import LoadedImage
 
-__all__ = ["Priority", "JobRunner"]
+__all__ = ["Priority", "JobRunner", "ModelThreadRunner"]
 
 
 class Priority(IntEnum):
@@ -50,4 +51,18 @@ class JobRunner(Protocol):
 
     def user_busy(self) -> bool:
         """Work the user waits for (anything above the sweep's priority) is queued or running."""
+        ...
+
+
+class ModelThreadRunner(Protocol):
+    """The part of :class:`~app.workers.service.EncodeService` that runs other work needing torch
+    (the bits view's reports) on the model thread, in turn with its encodes."""
+
+    def run_on_model_thread(self, call: Callable[[], object], priority: Priority = Priority.INTERACTIVE) -> int:
+        """Run ``call`` there; its return value (``callFinished``) or its failure arrives later
+        under the returned id."""
+        ...
+
+    def cancel(self, request_id: int) -> None:
+        """Nobody wants ``request_id`` any more: a call still queued never runs."""
         ...

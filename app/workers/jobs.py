@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.core.codecs import SideSettings
 from app.core.image_io import LoadedImage
 from app.core.jobs import Priority  # defined in the core, whose state machines pick it
 
-__all__ = ["Priority", "Job", "next_job_id"]
+__all__ = ["Priority", "Job", "BitstreamJob", "ModelCall", "next_job_id"]
 
 _ids = itertools.count(1)
 
@@ -52,3 +53,12 @@ class BitstreamJob:
     device: str
     reference: LoadedImage | None
     name: str
+
+
+@dataclass(eq=False)
+class ModelCall:
+    """Run a plain function on the MSP worker, in turn with its encodes: work that needs torch or
+    the model but is not an encode (a bitstream's bits report)."""
+
+    job_id: int
+    call: Callable[[], object]

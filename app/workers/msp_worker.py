@@ -19,7 +19,7 @@ from app.core.backends import msp as msp_backend
 from app.core.pipeline import outcome_from_bitstream, run_job
 from app.core.state import JobProgress
 from app.core.throttle import DEFAULT_PROGRESS_HZ, Throttle
-from app.workers.jobs import BitstreamJob, Job
+from app.workers.jobs import BitstreamJob, Job, ModelCall
 from app.workers.priority import lower_current_thread_priority
 
 __all__ = ["MspWorker", "progress_from_report"]
@@ -45,6 +45,7 @@ class MspWorker(QObject):
     failed = Signal(int, str)
     cancelled = Signal(int)
     bitstreamDecoded = Signal(int, object, object)  # job id, EncodeOutcome, pixels
+    called = Signal(int, object)  # job id, what the ModelCall's function returned
     idle = Signal()
 
     def __init__(self, progress_hz: float = DEFAULT_PROGRESS_HZ) -> None:
@@ -104,5 +105,20 @@ class MspWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker thread
             traceback.print_exc()
             self.failed.emit(job.job_id, f"cannot open {job.name}: internal error {exc!r}")
+        finally:
+            self.idle.emit()
+
+    @Slot(object)
+    def call(self, job: ModelCall) -> None:
+        try:
+            if not self.info.available:
+                self.failed.emit(job.job_id, self.info.reason or "MSP codec unavailable")
+                return
+            self.called.emit(job.job_id, job.call())
+        except CodecError as exc:
+            self.failed.emit(job.job_id, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker thread
+            traceback.print_exc()
+            self.failed.emit(job.job_id, f"internal error: {exc!r}")
         finally:
             self.idle.emit()

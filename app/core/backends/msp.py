@@ -1,9 +1,11 @@
-"""What the model thread learns about the MSP codec, and opening .msp files, through ``codec.api``.
+"""What the model thread learns about the MSP codec, opening .msp files and where their bits go,
+through ``codec.api``.
 
 Encoding goes through the catalogue like every codec (``codec.baselines``' MSP entries); this
-module loads the model when the worker starts (so the window can say what it found) and reads
-bitstream files. Imported lazily, from the worker thread that owns torch and the model:
-importing ``codec.api`` pulls in torch (about a second), which must never happen on the GUI thread.
+module loads the model when the worker starts (so the window can say what it found), reads
+bitstream files and measures where their bits go (the bits view). Imported lazily, from the
+worker thread that owns torch and the model: importing ``codec.api`` pulls in torch (about a
+second), which must never happen on the GUI thread.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from codec.baselines.msp import MSP_OVERFITTING_PROFILES, MSP_PREFIX, MSP_PROFILES, msp_key
-from codec.types import BitstreamHeader, DecodeResult
+from codec.types import BitAllocation, BitstreamHeader, DecodeResult
 
-__all__ = ["MspInfo", "load_msp", "decode", "read_header"]
+__all__ = ["MspInfo", "load_msp", "decode", "read_header", "bit_allocation"]
 
 
 @dataclass(frozen=True)
@@ -104,3 +106,7 @@ def decode(data: bytes, device: str = "cpu", max_pixels: int | None = None) -> D
 
 def read_header(data: bytes) -> BitstreamHeader:
     return _module().read_header(data)
+
+
+def bit_allocation(data: bytes, device: str = "cpu") -> BitAllocation:
+    return _module().bit_allocation(data, device=device)
