@@ -9,6 +9,8 @@ the job service's business on the GUI side.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -61,12 +63,11 @@ class MspWorker(QObject):
 
     @Slot(object)
     def run(self, job: Job) -> None:
-        try:
+        with self._reporting(job.job_id):
             if job.cancelled():
                 self.cancelled.emit(job.job_id)
                 return
-            if not self.info.available:
-                self.failed.emit(job.job_id, self.info.reason or "MSP codec unavailable")
+            if self._refused(job.job_id):
                 return
             self.started.emit(job.job_id)
             throttle = Throttle(self._progress_hz)
@@ -82,43 +83,43 @@ class MspWorker(QObject):
                 self.cancelled.emit(job.job_id)
             else:
                 self.finished.emit(job.job_id, outcome)
-        except EncodeCancelled:
-            self.cancelled.emit(job.job_id)
-        except CodecError as exc:
-            self.failed.emit(job.job_id, str(exc))
-        except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker thread
-            traceback.print_exc()
-            self.failed.emit(job.job_id, f"internal error: {exc!r}")
-        finally:
-            self.idle.emit()
 
     @Slot(object)
     def open_bitstream(self, job: BitstreamJob) -> None:
-        try:
-            if not self.info.available:
-                self.failed.emit(job.job_id, f"cannot open {job.name}: {self.info.reason}")
+        what = f"cannot open {job.name}: "
+        with self._reporting(job.job_id, what):
+            if self._refused(job.job_id, what):
                 return
             outcome, pixels = outcome_from_bitstream(job.data, job.device, job.reference, job.name)
             self.bitstreamDecoded.emit(job.job_id, outcome, pixels)
-        except CodecError as exc:
-            self.failed.emit(job.job_id, f"cannot open {job.name}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker thread
-            traceback.print_exc()
-            self.failed.emit(job.job_id, f"cannot open {job.name}: internal error {exc!r}")
-        finally:
-            self.idle.emit()
 
     @Slot(object)
     def call(self, job: ModelCall) -> None:
-        try:
-            if not self.info.available:
-                self.failed.emit(job.job_id, self.info.reason or "MSP codec unavailable")
+        with self._reporting(job.job_id):
+            if self._refused(job.job_id):
                 return
             self.called.emit(job.job_id, job.call())
+
+    def _refused(self, job_id: int, what: str = "") -> bool:
+        """Fail the job while the codec is unavailable (it says why)."""
+        if self.info.available:
+            return False
+        self.failed.emit(job_id, f"{what}{self.info.reason or 'MSP codec unavailable'}")
+        return True
+
+    @contextmanager
+    def _reporting(self, job_id: int, what: str = "") -> Iterator[None]:
+        """One job's body: a cancel is reported as one, our errors as its failure (after ``what``),
+        a bug is printed and reported rather than killing the thread, and the service always
+        hears that the worker is idle again."""
+        try:
+            yield
+        except EncodeCancelled:
+            self.cancelled.emit(job_id)
         except CodecError as exc:
-            self.failed.emit(job.job_id, str(exc))
+            self.failed.emit(job_id, f"{what}{exc}")
         except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker thread
             traceback.print_exc()
-            self.failed.emit(job.job_id, f"internal error: {exc!r}")
+            self.failed.emit(job_id, f"{what}internal error: {exc!r}")
         finally:
             self.idle.emit()
