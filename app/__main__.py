@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main", "build_parser", "parse_sizes"]
+__all__ = ["main", "build_parser", "parse_sizes", "parse_point"]
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -27,6 +27,15 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
     return sizes
 
 
+def parse_point(text: str) -> tuple[float, float]:
+    """``"512,171"`` -> ``(512.0, 171.0)`` (an argparse type)."""
+    x, _, y = text.replace(" ", "").partition(",")
+    try:
+        return float(x), float(y)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an image point X,Y, e.g. 512,171") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="msp-studio", description="Compare the MSP codec with classic codecs, live")
     parser.add_argument("image", nargs="?", type=Path, help="image (or .msp bitstream) to open; default: the demo")
@@ -37,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--view", choices=["split", "sidebyside", "flip", "diff"], default="split",
                         help="view mode for --screenshot")
     parser.add_argument("--zoom", type=float, help="zoom for --screenshot (1.0 = 100 %%)")
+    parser.add_argument("--error-map", choices=["picture", "abserror", "ssim"], default="picture",
+                        help="with --screenshot: what the sides' panes show")
+    parser.add_argument("--loupe", type=parse_point, metavar="X,Y",
+                        help="with --screenshot: the pixel loupe over this image point")
     parser.add_argument("--screenshots", type=Path, metavar="DIR",
                         help="save the standard set of screenshots (split, side by side, difference, RD plot)")
     parser.add_argument("--wait-sweep", type=float, default=0.0, metavar="S",
@@ -65,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from app.core.error_maps import ErrorMapKind
     from app.core.view_state import ViewMode
     from app.settings_store import APPLICATION, ORGANIZATION, AppSettings, open_settings
     from app.widgets.main_window import MainWindow
@@ -83,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             shots = standard_set(args.screenshots) if args.screenshots else sized_shots(
-                args.screenshot, args.size, ViewMode(args.view), zoom=args.zoom, wait_sweep=args.wait_sweep > 0)
+                args.screenshot, args.size, ViewMode(args.view), zoom=args.zoom, wait_sweep=args.wait_sweep > 0,
+                error_map=ErrorMapKind(args.error_map), loupe_at=args.loupe)
         except ValueError as exc:
             print(f"msp-studio: {exc}", file=sys.stderr)
             return 2

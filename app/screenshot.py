@@ -7,6 +7,8 @@ side by side with the difference pane, difference, and, after waiting for the ba
 sweep (``--wait-sweep``), the RD plot. ``--size 1280x720,1920x1080`` with
 ``--screenshot window-{size}.png`` grabs the same window at each size, from one run (one encode
 and one sweep), so that a person can check the layout on a projector and on a large screen.
+The set also grabs the pixel loupe and the SSIM error maps (a shot with an error map waits until
+the maps are made).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QPointF, QTimer
 from PySide6.QtWidgets import QApplication
 
+from app.core.error_maps import ErrorMapKind
 from app.core.state import SideStatus
 from app.core.view_state import ViewMode
 from app.widgets.main_window import MainWindow
@@ -38,17 +41,27 @@ class Shot:
     """Give the RD plot dock this many pixels (for a shot about the plot)."""
     size: tuple[int, int] | None = None
     """Resize the window to (width, height) first; None: as it is."""
+    error_map: ErrorMapKind = ErrorMapKind.PICTURE
+    """What the sides' panes show."""
+    loupe_at: tuple[float, float] | None = None
+    """Show the pixel loupe with the cursor over this image point (x, y) of the first pane."""
 
 
 def sized_shots(path: Path, sizes: list[tuple[int, int]], view: ViewMode, *, zoom: float | None = None,
-                wait_sweep: bool = False) -> list[Shot]:
+                wait_sweep: bool = False, error_map: ErrorMapKind = ErrorMapKind.PICTURE,
+                loupe_at: tuple[float, float] | None = None) -> list[Shot]:
     """One shot of ``view`` per window size. With several sizes, ``path`` must name where each
     goes with ``{size}`` (``window-{size}.png`` -> ``window-1280x720.png``)."""
     template = str(path)
     if len(sizes) > 1 and "{size}" not in template:
         raise ValueError(f"{path}: several sizes need {{size}} in the file name, e.g. window-{{size}}.png")
     return [Shot(Path(template.replace("{size}", f"{w}x{h}")), view, diff_pane=view is ViewMode.SIDE_BY_SIDE,
-                 wait_sweep=wait_sweep, zoom=zoom, size=(w, h)) for w, h in sizes]
+                 wait_sweep=wait_sweep, zoom=zoom, size=(w, h), error_map=error_map, loupe_at=loupe_at)
+            for w, h in sizes]
+
+
+LOUPE_DEMO_POINT = (512.0, 171.0)
+"""The red macaw's eye in the demo image (kodim23): an edge, where the codecs differ."""
 
 
 def standard_set(folder: Path) -> list[Shot]:
@@ -57,6 +70,8 @@ def standard_set(folder: Path) -> list[Shot]:
         Shot(folder / "side-by-side-diff.png", ViewMode.SIDE_BY_SIDE, diff_pane=True),
         Shot(folder / "difference.png", ViewMode.DIFFERENCE),
         Shot(folder / "rd-plot.png", ViewMode.SPLIT, wait_sweep=True, rd_height=470),
+        Shot(folder / "loupe.png", ViewMode.SPLIT, zoom=2.0, loupe_at=LOUPE_DEMO_POINT),
+        Shot(folder / "error-maps.png", ViewMode.SIDE_BY_SIDE, error_map=ErrorMapKind.SSIM),
     ]
 
 
@@ -108,6 +123,8 @@ class Screenshotter(QObject):
         view = self.window.controller.view
         view.set_mode(shot.view)
         view.set_diff_pane(shot.diff_pane)
+        view.set_error_map(shot.error_map)
+        view.set_loupe(shot.loupe_at is not None)
         if shot.zoom is not None:
             view.set_zoom(shot.zoom)
         else:
@@ -118,10 +135,17 @@ class Screenshotter(QObject):
             self.window.set_rd_height(shot.rd_height)
         for _ in range(5):
             QApplication.processEvents()
+        canvas = self.window.canvas
+        if shot.loupe_at is not None:
+            canvas.set_loupe_cursor(QPointF(*canvas.pane_at(QPointF(0, 0)).to_screen(*shot.loupe_at)))
+        canvas.update()  # asks for the error maps, if any
         QTimer.singleShot(400, lambda: self._save(shot))
 
     def _save(self, shot: Shot) -> None:
         QApplication.processEvents()
+        if self.window.canvas.error_maps.pending() and time.monotonic() < self.deadline:
+            QTimer.singleShot(250, lambda: self._save(shot))  # the maps are still being made
+            return
         shot.path.parent.mkdir(parents=True, exist_ok=True)
         ok = self.window.grab().save(str(shot.path))
         print(f"screenshot {'saved' if ok else 'FAILED'}: {shot.path}", flush=True)

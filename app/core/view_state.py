@@ -1,4 +1,5 @@
-"""How the comparison is displayed: mode, zoom, pan centre, divider, difference gain.
+"""How the comparison is displayed: mode, zoom, pan centre, divider, difference gain, what each
+side's pane shows (its picture or an error map) and whether the pixel loupe is on.
 
 Pure geometry, no painting: the canvas widget asks this object where image pixels land on screen,
 so zoom-about-cursor and pan are unit-testable and both sides always share one transform.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from app.core.error_maps import ErrorMapKind
 from app.core.events import Event
 
 __all__ = ["ViewMode", "ViewState", "Viewport", "ZOOM_MIN", "ZOOM_MAX", "ZOOM_PRESETS"]
@@ -63,6 +65,11 @@ class ViewState:
         """Side-by-side shows a third pane with the difference map."""
         self.flipped = False
         """Hold-to-flip is active (Space held)."""
+        self.error_map = ErrorMapKind.PICTURE
+        """What the sides' panes show (split, side by side, flip): their pictures, or an error map
+        against the original, at ``diff_gain``."""
+        self.loupe = False
+        """The pixel loupe follows the cursor."""
         self.image_size: tuple[int, int] = (1, 1)  # (width, height)
         self.changed = Event()  # ()
 
@@ -90,6 +97,20 @@ class ViewState:
     def set_diff_pane(self, enabled: bool) -> None:
         self.diff_pane = bool(enabled)
         self.changed.emit()
+
+    def set_error_map(self, kind: ErrorMapKind) -> None:
+        if kind != self.error_map:
+            self.error_map = ErrorMapKind(kind)
+            self.changed.emit()
+
+    def error_map_shown(self) -> bool:
+        """Whether the panes show an error map now (the difference view has its own map)."""
+        return self.error_map is not ErrorMapKind.PICTURE and self.mode is not ViewMode.DIFFERENCE
+
+    def set_loupe(self, enabled: bool) -> None:
+        if bool(enabled) != self.loupe:
+            self.loupe = bool(enabled)
+            self.changed.emit()
 
     def set_flipped(self, flipped: bool) -> None:
         if flipped != self.flipped:

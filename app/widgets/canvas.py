@@ -4,6 +4,11 @@ One widget paints every mode from one shared :class:`~app.core.view_state.ViewSt
 and pan are synced by construction. Only the visible part of the image is drawn; above 100 %
 pixels are drawn nearest-neighbour (the point of zooming in is to see them), below it smoothly.
 Caption badges are laid out by :mod:`app.widgets.captions`, so they fit their panes at any size.
+
+Each side's pane can show an error map against the original instead of its picture (computed
+and cached off the GUI thread by :class:`~app.workers.error_map_jobs.ErrorMapJobs`, with a
+:class:`~app.widgets.colour_bar.ColourBar` floating over the right edge), and the pixel loupe
+(:mod:`app.widgets.loupe`) reads the same image pixel under the cursor in every view mode.
 """
 
 from __future__ import annotations
@@ -13,12 +18,29 @@ from typing import cast
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QHelpEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QHelpEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QRegion,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from app.core.error_maps import error_map_scale
+from app.core.loupe import LoupeReading, read_loupe
 from app.core.view_state import ViewMode, Viewport, ViewState
 from app.widgets.captions import Caption, place_captions
+from app.widgets.colour_bar import ColourBar
+from app.widgets.loupe import LoupeLayout, loupe_layout, paint_loupe, paint_marker, pixel_marker
 from app.widgets.qimage import difference_map, to_qimage
+from app.workers.error_map_jobs import ErrorMapJobs, MapLookup
 
 __all__ = ["ComparisonCanvas"]
 
@@ -45,6 +67,13 @@ class ComparisonCanvas(QWidget):
         self._diff_key: tuple[int, int, float] | None = None
         self._drag: str | None = None
         self._last: QPointF | None = None
+        self._original: np.ndarray | None = None
+        self._cursor: QPointF | None = None
+        """Where the mouse is over the canvas (the loupe reads there); None when it is elsewhere."""
+        self.error_maps = ErrorMapJobs(self)
+        self.error_maps.ready.connect(self.update)
+        self.colour_bar = ColourBar()
+        self.colour_bar.attach(self)
         self.placeholder = "Drop an image here, or press Ctrl+O"
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -68,12 +97,31 @@ class ComparisonCanvas(QWidget):
             self._images[name] = to_qimage(pixels) if pixels is not None else None
             self._stand_in[name] = stand_in
             self._diff_key = None
+            self._retain_maps()
         self._labels[name] = label
         self._pending[name] = pending
         self.update()
 
+    def set_original(self, pixels: np.ndarray | None) -> None:
+        """The reference the error maps and the loupe compare with."""
+        if pixels is not self._original:
+            self._original = pixels
+            self._retain_maps()
+            self.update()
+
+    def _retain_maps(self) -> None:
+        """Maps still being made for pictures that left the screen are stopped."""
+        self.error_maps.retain([p for p in (self._original, *self._arrays.values()) if p is not None])
+
     def image(self, name: str) -> QImage | None:
         return self._images[name]
+
+    def side_map(self, name: str) -> MapLookup:
+        """Side ``name``'s error map of the current kind and gain (started if not made yet)."""
+        pixels = self._arrays[name]
+        if self._original is None or pixels is None or self._stand_in[name]:
+            return MapLookup(None, "waiting for its result")
+        return self.error_maps.lookup(self.view.error_map, self._original, pixels, self.view.diff_gain)
 
     def _diff_image(self) -> QImage | None:
         a, b = self._arrays["A"], self._arrays["B"]
@@ -86,6 +134,8 @@ class ComparisonCanvas(QWidget):
         return self._diff
 
     def _on_view_changed(self) -> None:
+        view = self.view
+        self.colour_bar.set_scale(error_map_scale(view.error_map, view.diff_gain) if view.error_map_shown() else None)
         self.update()
         self.zoomChanged.emit(self.effective_zoom())
 
@@ -135,6 +185,7 @@ class ComparisonCanvas(QWidget):
         else:
             self._draw_diff(painter, panes[0])
         self._draw_captions(painter)
+        self._draw_loupe(painter)
 
     def _order(self) -> tuple[str, str]:
         return ("B", "A") if self.view.flipped else ("A", "B")
@@ -169,6 +220,8 @@ class ComparisonCanvas(QWidget):
         return place_captions(self._rect(panes[0]), [(diff_text, True)], metrics)
 
     def _caption(self, name: str) -> str:
+        if self.view.error_map_shown():
+            return f"{name} · {error_map_scale(self.view.error_map, self.view.diff_gain).quantity} · {self._labels[name]}"
         return f"{name} · {self._labels[name]}"
 
     @staticmethod
@@ -194,8 +247,18 @@ class ComparisonCanvas(QWidget):
 
     def _draw_side(self, painter: QPainter, pane: Viewport, name: str, clip: QRectF) -> None:
         image = self._images[name]
+        note = ""
+        if self.view.error_map_shown():
+            lookup = self.side_map(name)
+            image, note = lookup.image, lookup.note
         if image is not None:
             self._draw_image(painter, pane, image, clip)
+        if note and not self._pending[name] and clip.width() > 0:
+            painter.save()
+            painter.setClipRect(clip)
+            painter.setPen(QColor(200, 200, 200))
+            painter.drawText(clip, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, f"{name}: {note}")
+            painter.restore()
         if self._pending[name] and clip.width() > 0:
             painter.save()
             painter.setClipRect(clip)
@@ -241,6 +304,61 @@ class ComparisonCanvas(QWidget):
         painter.drawLine(QPointF(x + 5, cy), QPointF(x + 2, cy + 3))
         painter.restore()
 
+    # -- the loupe ------------------------------------------------------------------------------
+    def loupe_reading(self) -> LoupeReading | None:
+        """What the loupe shows now: the pixel under the cursor, in whichever pane it is."""
+        if not self.view.loupe or self._cursor is None:
+            return None
+        pos = self._cursor
+        pane = next((p for p in self._panes() if p.x <= pos.x() <= p.x + p.width), None)
+        if pane is None:
+            return None  # between two panes
+        return read_loupe(pane.to_image(pos.x(), pos.y()), self._original, self._arrays["A"], self._arrays["B"])
+
+    def loupe_layout(self) -> LoupeLayout | None:
+        reading = self.loupe_reading()
+        if reading is None or self._cursor is None:
+            return None
+        return loupe_layout(reading, self._cursor, QRectF(self.rect()), QFontMetricsF(self.font()))
+
+    def loupe_markers(self) -> list[QRectF]:
+        """The outline of the loupe's pixel in each pane."""
+        reading = self.loupe_reading()
+        if reading is None:
+            return []
+        return [pixel_marker(pane, reading.x, reading.y) for pane in self._panes()]
+
+    def _loupe_region(self) -> QRegion:
+        region = QRegion()
+        layout = self.loupe_layout()
+        if layout is not None:
+            region += layout.box.toAlignedRect().adjusted(-2, -2, 2, 2)
+        for marker in self.loupe_markers():
+            region += marker.toAlignedRect().adjusted(-3, -3, 3, 3)
+        return region
+
+    def set_loupe_cursor(self, pos: QPointF | None) -> None:
+        """Move the loupe to ``pos`` (canvas coordinates; None: the cursor left). Repaints only
+        where the loupe was and where it goes: a mouse move must not repaint the whole canvas."""
+        before = self._loupe_region()
+        self._cursor = pos
+        self.update(before + self._loupe_region())
+
+    def _draw_loupe(self, painter: QPainter) -> None:
+        reading = self.loupe_reading()
+        layout = self.loupe_layout()
+        if reading is None or layout is None:
+            return
+        painter.save()
+        for marker in self.loupe_markers():
+            paint_marker(painter, marker)
+        paint_loupe(painter, reading, layout)
+        painter.restore()
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self.set_loupe_cursor(None)
+        super().leaveEvent(event)
+
     # -- interaction ----------------------------------------------------------------------------
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:  # an elided caption shows its full text
@@ -277,7 +395,12 @@ class ComparisonCanvas(QWidget):
             self._last = pos
             self.view.pan_by(delta.x(), delta.y(), self.pane_at(pos), self.devicePixelRatioF())
         else:
-            self.setCursor(Qt.CursorShape.SplitHCursor if self._near_divider(pos) else Qt.CursorShape.OpenHandCursor)
+            idle = Qt.CursorShape.CrossCursor if self.view.loupe else Qt.CursorShape.OpenHandCursor
+            self.setCursor(Qt.CursorShape.SplitHCursor if self._near_divider(pos) else idle)
+        if self.view.loupe:
+            self.set_loupe_cursor(pos)
+        else:
+            self._cursor = pos  # where the loupe opens when it is switched on
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:

@@ -263,14 +263,18 @@ class MainWindow(QMainWindow):
         for action in self.toolbar.mode_actions.values():
             view_menu.addAction(action)
         view_menu.addAction(self.toolbar.diff_pane)
+        view_menu.addAction(self.toolbar.next_error_map)
+        view_menu.addAction(self.toolbar.loupe)
         view_menu.addSeparator()
         self._action(view_menu, "Zoom &in", lambda: self.canvas.zoom_step(1), QKeySequence.StandardKey.ZoomIn)
         self._action(view_menu, "Zoom &out", lambda: self.canvas.zoom_step(-1), QKeySequence.StandardKey.ZoomOut)
         self._action(view_menu, "&Fit", c.view.fit, "Ctrl+0", "Fit the image to the view")
         for zoom, key in ((1.0, "Ctrl+1"), (2.0, "Ctrl+2"), (4.0, "Ctrl+4"), (8.0, "Ctrl+8")):
             self._action(view_menu, f"{zoom * 100:.0f} %", lambda _=False, z=zoom: c.view.set_zoom(z), key)
-        self._action(view_menu, "Difference gain up", lambda: c.view.set_diff_gain(c.view.diff_gain * 2), "G")
-        self._action(view_menu, "Difference gain down", lambda: c.view.set_diff_gain(c.view.diff_gain / 2), "Shift+G")
+        self._action(view_menu, "Gain up (difference, error maps)", lambda: c.view.set_diff_gain(c.view.diff_gain * 2),
+                     "G")
+        self._action(view_menu, "Gain down (difference, error maps)", lambda: c.view.set_diff_gain(c.view.diff_gain / 2),
+                     "Shift+G")
         view_menu.addSeparator()
         for dock in (self.rd_dock, self.batch_dock, self.header_dock):
             view_menu.addAction(dock.toggleViewAction())
@@ -334,6 +338,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{image.name} — MSP Studio")
         for panel in self.panels.values():
             panel.set_image(image)
+        self.canvas.set_original(image.pixels)
         if image.path is not None:
             self.settings.last_image = str(image.path)
 
@@ -524,6 +529,7 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self.save_settings()
+        self.canvas.error_maps.shutdown()
         self.controller.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -1,10 +1,12 @@
-"""The view toolbar: mode, zoom, difference gain. Mirrors the shared ViewState."""
+"""The view toolbar: mode, what the sides show (picture or error map), the loupe, zoom, gain.
+Mirrors the shared ViewState."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QToolBar, QWidget
 
+from app.core.error_maps import ERROR_MAP_LABELS, ErrorMapKind
 from app.core.view_state import ZOOM_PRESETS, ViewMode, ViewState
 
 __all__ = ["ViewToolbar", "MODE_LABELS"]
@@ -42,6 +44,25 @@ class ViewToolbar(QToolBar):
         self.diff_pane.toggled.connect(view.set_diff_pane)
         self.addAction(self.diff_pane)
         self.addSeparator()
+        self.addWidget(QLabel(" Show "))
+        self.error_map = QComboBox()
+        self.error_map.setToolTip("What each side's pane shows (split, side by side, flip): its picture, its absolute "
+                                  "error against the original (max over R, G, B) or its SSIM map (1 − SSIM); "
+                                  "G / Shift+G set the maps' gain (E)")
+        for kind, label in ERROR_MAP_LABELS.items():
+            self.error_map.addItem(label, kind)
+        self.error_map.activated.connect(lambda index: view.set_error_map(self.error_map.itemData(index)))
+        self.addWidget(self.error_map)
+        self.next_error_map = QAction("Next error map (picture, absolute error, SSIM)", self)
+        self.next_error_map.setShortcut("E")
+        self.next_error_map.triggered.connect(self.cycle_error_map)
+        self.loupe = QAction("Loupe", self)
+        self.loupe.setCheckable(True)
+        self.loupe.setShortcut("L")
+        self.loupe.setToolTip("A zoom box at the cursor with the original's, A's and B's pixel values (L)")
+        self.loupe.toggled.connect(view.set_loupe)
+        self.addAction(self.loupe)
+        self.addSeparator()
         self.addWidget(QLabel(" Zoom "))
         self.zoom = QComboBox()
         self.zoom.setToolTip("Fit, or 100-800 % (pixels are nearest-neighbour above 100 %)")
@@ -58,11 +79,17 @@ class ViewToolbar(QToolBar):
         self.gain.setDecimals(0)
         self.gain.setSingleStep(1.0)
         self.gain.setSuffix(" ×")
-        self.gain.setToolTip("Difference-map gain: |A − B| is multiplied by this before display")
+        self.gain.setToolTip("Gain of the difference map (|A − B| is multiplied by it) and of the error maps "
+                             "(the colour bar's top is the full scale divided by it)")
         self.gain.valueChanged.connect(view.set_diff_gain)
         self.addWidget(self.gain)
         view.changed.connect(self.sync)
         self.sync()
+
+    def cycle_error_map(self) -> None:
+        """Picture -> absolute error -> SSIM map -> picture."""
+        kinds = list(ErrorMapKind)
+        self.view.set_error_map(kinds[(kinds.index(self.view.error_map) + 1) % len(kinds)])
 
     def _on_zoom_chosen(self, index: int) -> None:
         zoom = self.zoom.itemData(index)
@@ -94,5 +121,10 @@ class ViewToolbar(QToolBar):
         self.gain.blockSignals(True)
         self.gain.setValue(self.view.diff_gain)
         self.gain.blockSignals(False)
-        self.gain.setEnabled(self.view.mode is ViewMode.DIFFERENCE or
+        self.gain.setEnabled(self.view.mode is ViewMode.DIFFERENCE or self.view.error_map_shown() or
                              (self.view.mode is ViewMode.SIDE_BY_SIDE and self.view.diff_pane))
+        self.error_map.setCurrentIndex(self.error_map.findData(self.view.error_map))
+        self.error_map.setEnabled(self.view.mode is not ViewMode.DIFFERENCE)
+        self.loupe.blockSignals(True)
+        self.loupe.setChecked(self.view.loupe)
+        self.loupe.blockSignals(False)

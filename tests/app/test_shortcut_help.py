@@ -34,7 +34,9 @@ def test_f1_lists_every_shortcut_of_the_window_in_a_table(qtbot, app_settings) -
     window = make_window(qtbot, app_settings, SideSettings("jpeg", 0.5), SideSettings("original"))
     rows = _shown_rows(window)
     assert rows[_native("Ctrl+Shift+O")] == "Open bitstream (.msp)"
-    assert rows[_native("G")] == "Difference gain up" and rows[_native("Shift+G")] == "Difference gain down"
+    assert rows[_native("G")] == "Gain up (difference, error maps)"
+    assert rows[_native("Shift+G")] == "Gain down (difference, error maps)"
+    assert rows[_native("L")] == "Loupe" and rows[_native("E")].startswith("Next error map")
     assert rows[_native("F1")] == "Keyboard shortcuts" and "Hold Space" in rows
     listed = {key for keys in rows for key in keys.split(" or ")}
     for action in window.findChildren(QAction):  # every key that works is in the table
