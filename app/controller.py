@@ -25,6 +25,7 @@ from app.core.batch import BatchQueue
 from app.core.bitrate_matcher import BitrateMatcher
 from app.core.codecs import SideSettings, has_devices, on_model_thread
 from app.core.image_io import LoadedImage
+from app.core.perceptual import show_measured
 from app.core.rd_disk_cache import RDDiskCache
 from app.core.rd_persistence import RDPersistence
 from app.core.rd_store import RDStore
@@ -93,6 +94,7 @@ class StudioController(QObject):
         self.service.jobCancelled.connect(self._on_cancelled)
         self.service.mspReady.connect(self._on_msp_ready)
         self.service.userIdle.connect(self.sweep.resume)
+        self.service.metricsMeasured.connect(lambda outcome: show_measured(self.state, self.rd, outcome))
 
     # -- properties ---------------------------------------------------------------------------
     @property

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 
-from codec.eval.metrics import LOSSLESS_DB
+from codec.eval.metrics import LOSSLESS_DB, SSIMULACRA2_IDENTICAL
 
 from app.core.image_io import LoadedImage
 from app.core.results import EncodeOutcome
 
-__all__ = ["format_bytes", "format_seconds", "format_psnr", "format_msssim", "readout_rows", "READOUT_FIELDS"]
+__all__ = ["format_bytes", "format_seconds", "format_psnr", "format_msssim", "format_ssimulacra2", "format_flip",
+           "readout_rows", "READOUT_FIELDS"]
 
-READOUT_FIELDS = ("Codec", "Size", "bpp", "% of original", "PSNR", "MS-SSIM", "Encode", "Decode", "Device")
+READOUT_FIELDS = ("Codec", "Size", "bpp", "% of original", "PSNR", "MS-SSIM", "SSIMULACRA2", "FLIP", "Encode",
+                  "Decode", "Device")
 
 
 def format_bytes(n: int) -> str:
@@ -49,6 +51,22 @@ def format_msssim(outcome: EncodeOutcome) -> str:
     return f"{metrics.msssim:.5f} ({db:.2f} dB)"
 
 
+def format_ssimulacra2(outcome: EncodeOutcome) -> str:
+    """"71.38", "100 (identical)", or why there is no value ("computing…", "n/a (...)")."""
+    metrics = outcome.metrics
+    if metrics.ssimulacra2 is None:
+        return metrics.perceptual_note or "—"
+    return "100 (identical)" if metrics.ssimulacra2 >= SSIMULACRA2_IDENTICAL else f"{metrics.ssimulacra2:.2f}"
+
+
+def format_flip(outcome: EncodeOutcome) -> str:
+    """"0.0734", "0 (identical)", or why there is no value."""
+    metrics = outcome.metrics
+    if metrics.flip is None:
+        return metrics.perceptual_note or "—"
+    return "0 (identical)" if metrics.flip <= 0.0 else f"{metrics.flip:.4f}"
+
+
 def readout_rows(outcome: EncodeOutcome, image: LoadedImage | None) -> dict[str, str]:
     """Field -> text for one side's readout."""
     original = image.reference_bytes if image is not None else None
@@ -63,6 +81,8 @@ def readout_rows(outcome: EncodeOutcome, image: LoadedImage | None) -> dict[str,
         "% of original": percent,
         "PSNR": format_psnr(outcome),
         "MS-SSIM": format_msssim(outcome),
+        "SSIMULACRA2": format_ssimulacra2(outcome),
+        "FLIP": format_flip(outcome),
         "Encode": format_seconds(outcome.encode_seconds),
         "Decode": format_seconds(outcome.decode_seconds),
         "Device": outcome.device,

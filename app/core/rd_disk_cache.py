@@ -6,6 +6,10 @@ carries the id of what measured it (:func:`app.core.codec_versions.codec_version
 other weights or library versions stay in the file (switching back finds them) but the caller
 shows only the current ones. Only numbers are kept, never pixels or bitstreams.
 
+Schema 2 added SSIMULACRA2 and FLIP to each point. A file of schema 1 is discarded like any file
+not of this schema: its points lack them, and a restored point is never measured again (the
+sweep plans only what the store lacks), so they would stay without them for good.
+
 Bounded by total size and by image count: the least recently used images go first, their files'
 modification times serving as the clock (set explicitly, so the order never depends on the file
 system's timestamp resolution).
@@ -35,9 +39,9 @@ from app.core.results import RDPoint
 
 __all__ = ["RDDiskCache", "StoredPoint", "SCHEMA", "MAX_FILE_BYTES", "MAX_POINTS_PER_IMAGE"]
 
-SCHEMA = "msp-studio/rd-points/1"
+SCHEMA = "msp-studio/rd-points/2"
 MAX_FILE_BYTES = 1 << 20
-"""One image's file: a real one stays far below (about 150 bytes a point); a bigger one is not ours."""
+"""One image's file: a real one stays far below (about 200 bytes a point); a bigger one is not ours."""
 MAX_POINTS_PER_IMAGE = 2000
 """Every bitrate-search probe is a point too: the oldest go first beyond this."""
 
@@ -208,6 +212,7 @@ def _point_json(stored: StoredPoint) -> dict[str, object] | None:
     item: dict[str, object] = {
         "codec": point.settings.codec, "quality": point.settings.quality, "device": point.settings.device,
         "codec_version": stored.codec_version, "bpp": point.bpp, "psnr": point.psnr, "msssim_db": point.msssim_db,
+        "ssimulacra2": point.ssimulacra2, "flip": point.flip,
     }
     return item if _parse_point(item) == stored else None
 
@@ -220,10 +225,10 @@ def _parse_point(item: object) -> StoredPoint | None:
     if not all(isinstance(text, str) and 0 < len(text) <= _MAX_TEXT for text in (codec, device, version)):
         return None
     quality, bpp = _number(item.get("quality")), _number(item.get("bpp"))
-    psnr, msssim_db = item.get("psnr"), item.get("msssim_db")
+    values = [item.get(name) for name in ("psnr", "msssim_db", "ssimulacra2", "flip")]
     if quality is None or not 0.0 <= quality <= 1.0 or bpp is None or bpp <= 0.0:
         return None
-    if (psnr is not None and _number(psnr) is None) or (msssim_db is not None and _number(msssim_db) is None):
+    if any(v is not None and _number(v) is None for v in values):
         return None
     try:
         settings = SideSettings(str(codec), quality, str(device))
@@ -231,7 +236,8 @@ def _parse_point(item: object) -> StoredPoint | None:
         return None
     if settings.is_original:
         return None
-    point = RDPoint(settings, bpp, _number(psnr), _number(msssim_db))
+    psnr, msssim_db, ssimulacra2, flip = (_number(v) for v in values)
+    point = RDPoint(settings, bpp, psnr, msssim_db, ssimulacra2, flip)
     return StoredPoint(point, str(version))
 
 

@@ -2,7 +2,8 @@
 
 The link between the in-memory :class:`~app.core.rd_store.RDStore` and the on-disk
 :class:`~app.core.rd_disk_cache.RDDiskCache`. Every point the store measures is written through
-as it arrives (so a crash loses nothing already measured); a saved point comes back only if the
+once its SSIMULACRA2 and FLIP are in (so a crash loses nothing already measured, and no point is
+saved without them for good); a saved point comes back only if the
 codec that would measure it now is the one that did (:func:`~app.core.codec_versions.codec_version`:
 same library version, same MSP weights) and, for a codec with devices, only on a device this
 machine has. The sweep plans only what the store lacks, so restored points are not measured again.
@@ -48,6 +49,8 @@ class RDPersistence:
         return self.disk.clear() if self.disk is not None else 0
 
     def _save(self, image_key: str, point: RDPoint) -> None:
+        if point.perceptual_pending:
+            return  # saved when its SSIMULACRA2 and FLIP arrive (the store adds the point again)
         version = codec_version(point.settings.codec, self._msp_info())
         if self.disk is not None and version is not None:
             self.disk.put(image_key, StoredPoint(point, version))

@@ -32,7 +32,7 @@ class RDStore:
         """Add a result of the current image; returns False for other images / the original."""
         if outcome.image_key != self.image_key or outcome.settings.is_original or outcome.source_name:
             return False
-        point = RDPoint(outcome.settings, outcome.bpp, outcome.metrics.psnr, outcome.metrics.msssim_db)
+        point = RDPoint.of(outcome)  # added again when its SSIMULACRA2 and FLIP arrive
         self._points.setdefault(outcome.settings.codec, {})[outcome.settings] = point
         self.changed.emit(outcome.settings.codec)
         self.measured.emit(outcome.image_key, point)

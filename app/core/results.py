@@ -10,7 +10,10 @@ from codec.eval.metrics import ms_ssim_db
 
 from app.core.codecs import SideSettings
 
-__all__ = ["Metrics", "EncodeOutcome", "RDPoint"]
+__all__ = ["Metrics", "EncodeOutcome", "RDPoint", "PERCEPTUAL_PENDING"]
+
+PERCEPTUAL_PENDING = "computing…"
+""":attr:`Metrics.perceptual_note` while SSIMULACRA2 and FLIP are being measured."""
 
 
 @dataclass(frozen=True)
@@ -22,10 +25,23 @@ class Metrics:
     msssim: float | None
     """MS-SSIM-RGB; None when either side is 160 px or less (MS-SSIM needs five scales)."""
     mse: float
+    ssimulacra2: float | None = None
+    """SSIMULACRA2 (100 = identical, higher is better); None until measured or where it does not
+    apply (:attr:`perceptual_note` says which). Measured after the rest, in another process
+    (:mod:`app.core.perceptual`)."""
+    flip: float | None = None
+    """Mean LDR-FLIP error (0 = identical, lower is better); None as :attr:`ssimulacra2`."""
+    perceptual_note: str = ""
+    """Why SSIMULACRA2 and FLIP have no values: :data:`PERCEPTUAL_PENDING` while they are
+    measured, else the reason they are not ("" when never asked for)."""
 
     @property
     def lossless(self) -> bool:
         return self.mse == 0.0
+
+    @property
+    def perceptual_pending(self) -> bool:
+        return self.perceptual_note == PERCEPTUAL_PENDING
 
     @property
     def msssim_db(self) -> float | None:
@@ -77,3 +93,12 @@ class RDPoint:
     bpp: float
     psnr: float | None
     msssim_db: float | None
+    ssimulacra2: float | None = None
+    flip: float | None = None
+    perceptual_pending: bool = False
+    """SSIMULACRA2 and FLIP are still being measured (the point is replaced when they arrive)."""
+
+    @classmethod
+    def of(cls, outcome: EncodeOutcome) -> RDPoint:
+        m = outcome.metrics
+        return cls(outcome.settings, outcome.bpp, m.psnr, m.msssim_db, m.ssimulacra2, m.flip, m.perceptual_pending)

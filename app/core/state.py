@@ -61,6 +61,7 @@ class SideState:
         self.status_changed = Event()  # (SideState)
         self.progress_changed = Event()  # (SideState)
         self.result_changed = Event()  # (SideState)
+        self.metrics_changed = Event()  # (SideState): the result on show got its SSIMULACRA2 and FLIP
         self.activity = ""
         """Background work about this side that is not its own encode (a bitrate match's probes)."""
         self.activity_changed = Event()  # (SideState)
@@ -102,6 +103,12 @@ class SideState:
     def set_result(self, result: EncodeOutcome | None) -> None:
         self.result = result
         self.result_changed.emit(self)
+
+    def update_metrics(self, result: EncodeOutcome) -> None:
+        """The result on show, again, with metrics that came later (same pixels, same file): no
+        new result, so only ``metrics_changed`` fires."""
+        self.result = result
+        self.metrics_changed.emit(self)
 
 
 class ComparisonState:

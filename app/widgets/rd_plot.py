@@ -1,4 +1,5 @@
-"""Live rate-distortion plot: PSNR-bpp and MS-SSIM(dB)-bpp with linked rate axes.
+"""Live rate-distortion plot: PSNR-bpp and a second metric chosen by the user (MS-SSIM in dB,
+SSIMULACRA2 or FLIP: :mod:`app.core.rd_metrics`) against bpp, with linked rate axes.
 
 Curves of the current image fill in point by point as results arrive in the
 :class:`~app.core.rd_store.RDStore`. Each codec has its one colour of the catalogue
@@ -13,6 +14,11 @@ classic and reference curves, which run to several bpp, are clipped at its edge 
 stretching it (before any MSP point: all of this image's curves). A checkbox puts it on a log
 scale. The legend (:mod:`app.widgets.rd_legend`) sits beside the plots and reflows into columns.
 Clicking a point loads that result into side A (Shift+click: side B).
+
+The right-hand plot's metric is picked in the box beside the legend. SSIMULACRA2 and FLIP of a
+point arrive seconds after the point itself (they are measured in another process), so its mark
+appears on those plots a little later; FLIP, an error, is drawn on an inverted axis (better is up,
+as on every other plot). The published VTM curve has MS-SSIM only, so it shows on that plot alone.
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ from collections.abc import Iterable
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from codec.baselines import colour_of
 from codec.eval.metrics import LOSSLESS_DB
 
 from app.core.backends.reference import ReferenceCurve
 from app.core.codecs import SideSettings, codec_entry, menu_codecs
+from app.core.rd_metrics import DEFAULT_PLOT_METRIC, PLOT_METRICS
 from app.core.rd_store import RDStore
 from app.core.results import EncodeOutcome
 from app.widgets.rd_legend import LegendEntry, RDLegend
@@ -47,6 +54,7 @@ def _finite(value: float | None) -> bool:
 
 class RDPlot(QWidget):
     pointClicked = Signal(object, bool)  # SideSettings, into side B (Shift held)
+    metricChanged = Signal(str)  # the right-hand plot's metric key (app.core.rd_metrics.PLOT_METRICS)
 
     def __init__(self, store: RDStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,10 +67,24 @@ class RDPlot(QWidget):
         self.log_rate = QCheckBox("Log rate axis")
         self.log_rate.setToolTip("Show the rate (bpp) on a logarithmic axis: low rates get more room")
         self.log_rate.toggled.connect(self.set_log_rate)
+        self.metric_box = QComboBox()
+        for key, choice in PLOT_METRICS.items():
+            self.metric_box.addItem(choice.menu_text, key)
+        self.metric_box.setToolTip("What the right-hand plot shows against the rate. SSIMULACRA2: higher is "
+                                   "better; FLIP: an error, lower is better (drawn upside down). Both arrive a "
+                                   "few seconds after each point")
+        self.metric_box.currentIndexChanged.connect(lambda _i: self.set_metric(self.metric_box.currentData()))
+        metric_row = QHBoxLayout()
+        metric_row.setSpacing(4)
+        metric_label = QLabel("Right plot:")
+        metric_label.setBuddy(self.metric_box)
+        metric_row.addWidget(metric_label)
+        metric_row.addWidget(self.metric_box, 1)
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 4, 4)
         side.setSpacing(2)
         side.addWidget(self.legend, 1)
+        side.addLayout(metric_row)
         side.addWidget(self.log_rate)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -71,10 +93,12 @@ class RDPlot(QWidget):
         layout.addLayout(side)
         self.setToolTip("Click a point to load it into side A; Shift+click loads it into side B")
 
+        self.right_metric = PLOT_METRICS[DEFAULT_PLOT_METRIC]
         self.psnr_plot = self.graphics.addPlot(row=0, col=0)
-        self.msssim_plot = self.graphics.addPlot(row=0, col=1)
-        self.msssim_plot.setXLink(self.psnr_plot)
-        for plot, ylabel in ((self.psnr_plot, "PSNR-RGB (dB)"), (self.msssim_plot, "MS-SSIM-RGB (dB)")):
+        self.metric_plot = self.graphics.addPlot(row=0, col=1)
+        self.msssim_plot = self.metric_plot  # its name before it could show other metrics
+        self.metric_plot.setXLink(self.psnr_plot)
+        for plot, ylabel in ((self.psnr_plot, "PSNR-RGB (dB)"), (self.metric_plot, self.right_metric.axis_label)):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setLabel("bottom", "Rate (bpp)")
             plot.setLabel("left", ylabel)
@@ -82,7 +106,7 @@ class RDPlot(QWidget):
                 plot.getAxis(axis).enableAutoSIPrefix(False)
             plot.setMenuEnabled(False)
         self.psnr_plot.setTitle("PSNR vs rate — this image (click: load into A, Shift+click: B)", size="9pt")
-        self.msssim_plot.setTitle("MS-SSIM vs rate — this image", size="9pt")
+        self.metric_plot.setTitle(f"{self.right_metric.menu_text} vs rate — this image", size="9pt")
         # The rate axis follows the focused curves until the user pans or zooms; y follows what is visible.
         self._auto_x = True
         for plot in (self.psnr_plot, self.msssim_plot):
@@ -95,7 +119,9 @@ class RDPlot(QWidget):
         self._curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self._entries: dict[str, LegendEntry] = {}
         self._reference: list[pg.PlotDataItem] = []
+        self._reference_msssim: pg.PlotDataItem | None = None  # the published curve on the right-hand plot
         self._reference_entry: LegendEntry | None = None
+        self._outcomes: dict[str, EncodeOutcome | None] = {}  # what each A/B ring marks
         self._marks: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem, pg.TextItem, pg.TextItem]] = {}
         for name, colour in _MARK_COLOURS.items():
             rings = []
@@ -125,6 +151,7 @@ class RDPlot(QWidget):
             if view is not None:
                 view.removeItem(item)
         self._reference.clear()
+        self._reference_msssim = None
         self._reference_entry = None
         if curve is not None:
             colour = colour_of(curve.name, "hybrid")  # VTM: VVC's colour, as in msp plot
@@ -134,10 +161,11 @@ class RDPlot(QWidget):
                 self._reference.append(self.psnr_plot.plot(curve.bpp, curve.psnr, **style))
             if curve.msssim:
                 db = [-10 * math.log10(1 - v) for v in curve.msssim]
-                self._reference.append(self.msssim_plot.plot(curve.bpp, db, **style))
+                self._reference_msssim = self.metric_plot.plot(curve.bpp, db, **style)
+                self._reference.append(self._reference_msssim)
             for item in self._reference:
                 item.setZValue(-1)  # under this image's curves
-                item.setVisible(self.legend.is_shown(REFERENCE_KEY))
+            self._show_reference()
             self._reference_entry = LegendEntry(
                 REFERENCE_KEY, curve.label, colour, Qt.PenStyle.DashDotLine, "t", filled=False, width=1.5,
                 tip="Published average over the Kodak set, not this image" + (f" ({curve.source})" if curve.source else ""))
@@ -202,18 +230,46 @@ class RDPlot(QWidget):
         points = self.store.curve(codec)
         psnr_item, msssim_item = self._curve(codec)
         with_psnr = [p for p in points if _finite(p.psnr)]
-        with_ms = [p for p in points if _finite(p.msssim_db)]
+        with_metric = [(p, value) for p in points if (value := self.right_metric.of_point(p)) is not None]
         psnr_item.setData([p.bpp for p in with_psnr], [p.psnr for p in with_psnr],
                           data=[p.settings for p in with_psnr])
-        msssim_item.setData([p.bpp for p in with_ms], [p.msssim_db for p in with_ms],
-                            data=[p.settings for p in with_ms])
+        msssim_item.setData([p.bpp for p, _ in with_metric], [value for _, value in with_metric],
+                            data=[p.settings for p, _ in with_metric])
         self._update_x_range()
 
     def _on_legend_toggled(self, key: str, shown: bool) -> None:
-        items: Iterable[pg.PlotDataItem] = self._reference if key == REFERENCE_KEY else self._curves.get(key, ())
-        for item in items:
-            item.setVisible(shown)
+        if key == REFERENCE_KEY:
+            self._show_reference()
+        else:
+            items: Iterable[pg.PlotDataItem] = self._curves.get(key, ())
+            for item in items:
+                item.setVisible(shown)
         self._update_x_range()
+
+    def _show_reference(self) -> None:
+        """The published curve as its legend row says, on the right-hand plot only for MS-SSIM (all it has)."""
+        shown = self.legend.is_shown(REFERENCE_KEY)
+        for item in self._reference:
+            item.setVisible(shown and (item is not self._reference_msssim or self.right_metric.key == "ms-ssim"))
+
+    # -- the right-hand plot's metric ----------------------------------------------------------------
+    def set_metric(self, key: str) -> None:
+        """Show ``key`` (a key of :data:`PLOT_METRICS`) on the right-hand plot."""
+        if key == self.right_metric.key:
+            return
+        self.right_metric = PLOT_METRICS[key]
+        if self.metric_box.currentData() != key:
+            self.metric_box.setCurrentIndex(self.metric_box.findData(key))  # comes back here, unchanged
+        self.metric_plot.setLabel("left", self.right_metric.axis_label)
+        self.metric_plot.setTitle(f"{self.right_metric.menu_text} vs rate — this image", size="9pt")
+        self.metric_plot.invertY(self.right_metric.inverted)
+        for codec in self._curves:
+            self._redraw(codec)
+        for name, outcome in self._outcomes.items():
+            self.highlight(name, outcome)
+        self._show_reference()
+        self.metric_plot.enableAutoRange(axis="y")
+        self.metricChanged.emit(key)
 
     # -- rate axis ---------------------------------------------------------------------------------
     def _on_manual_range(self, *_args: object) -> None:
@@ -279,7 +335,7 @@ class RDPlot(QWidget):
         return sum(len(item.xData) if item.xData is not None else 0 for item, _ in self._curves.values())
 
     def curve_items(self, codec: str) -> tuple[pg.PlotDataItem, pg.PlotDataItem] | None:
-        """The (PSNR, MS-SSIM) items of ``codec``'s curve, if it has one."""
+        """The (PSNR, right-hand metric) items of ``codec``'s curve, if it has one."""
         return self._curves.get(codec)
 
     def reference_items(self) -> list[pg.PlotDataItem]:
@@ -287,10 +343,12 @@ class RDPlot(QWidget):
 
     # -- A/B points -------------------------------------------------------------------------------
     def highlight(self, name: str, outcome: EncodeOutcome | None) -> None:
-        """Ring the side's current point on both plots (nothing for the original)."""
+        """Ring the side's current point on both plots (nothing for the original; on the right-hand
+        plot, nothing until the result has a value on its metric)."""
         psnr_mark, ms_mark, _psnr_text, _ms_text = self._marks[name]
+        self._outcomes[name] = outcome
         psnr = outcome.metrics.psnr if outcome is not None else None
-        msdb = outcome.metrics.msssim_db if outcome is not None else None
+        msdb = self.right_metric.of_outcome(outcome) if outcome is not None else None
         shown = outcome if outcome is not None and not outcome.settings.is_original else None
         if shown is not None:
             self._highlighted[name] = shown.bpp

@@ -1,4 +1,7 @@
-"""Per-side numbers: bytes, bpp, % of original, PSNR, MS-SSIM (and dB), times, device."""
+"""Per-side numbers: bytes, bpp, % of original, PSNR, MS-SSIM (and dB), SSIMULACRA2, FLIP, times, device.
+
+SSIMULACRA2 and FLIP arrive a few seconds after the rest (measured in another process:
+:mod:`app.core.perceptual`); until then their rows say "computing…"."""
 
 from __future__ import annotations
 
@@ -17,6 +20,13 @@ _TIPS = {
     "PSNR": "PSNR-RGB: MSE over all H x W x 3 values (CompressAI convention)",
     "MS-SSIM": "MS-SSIM-RGB (pytorch_msssim, data_range 255) and -10 log10(1 - MS-SSIM) in dB; "
                "needs both sides > 160 px",
+    "SSIMULACRA2": "SSIMULACRA2 (the ssimulacra2 package, a Python port of libjxl's metric): 100 = identical, "
+                   "higher is better; about 90 = visually lossless, 50 = medium quality, below 30 = low. "
+                   "The port is a few points off libjxl's own tool: compare it with itself, not with published "
+                   "scores. Measured in the background (about 1.5 s at 768x512); not above Full HD",
+    "FLIP": "NVIDIA's FLIP (flip-evaluator): mean perceived error when flipping between the picture and the "
+            "original, 0 = identical, lower is better; viewed at 67 pixels per degree (a 4K screen 0.7 m wide "
+            "from 0.7 m). Measured in the background (about 1.5 s at 768x512); not above Full HD",
     "Encode": "wall-clock encode time, including model work on the chosen device",
     "Decode": "wall-clock decode time of the bitstream",
 }

@@ -116,6 +116,7 @@ class SidePanel(QGroupBox):
         side.status_changed.connect(lambda _s: self._sync_status())
         side.progress_changed.connect(lambda _s: self._sync_progress())
         side.result_changed.connect(lambda _s: self._sync_result())
+        side.metrics_changed.connect(lambda _s: self._sync_result())
         side.activity_changed.connect(lambda _s: self._sync_status())
         self._sync_settings()
         self._sync_status()

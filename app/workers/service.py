@@ -11,6 +11,9 @@
   opened ``.msp``) preempts the background sweep's running jobs on the model thread and the
   pool, and :meth:`user_busy` / ``userIdle`` let the sweep hold back until that work is done.
 - Job ids let callers drop stale results; ``cancel`` stops work that nobody wants any more.
+- SSIMULACRA2 and FLIP follow in a process of their own (:mod:`app.workers.perceptual_jobs`):
+  ``jobFinished`` carries the outcome marked pending, ``metricsMeasured`` the same outcome with
+  them, which also replaces it in the cache.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from app.core.results import EncodeOutcome
 from app.workers.classic_pool import ClassicRunnable, PoolSignals
 from app.workers.jobs import BitstreamJob, Job, Priority, next_job_id
 from app.workers.msp_worker import MspWorker
+from app.workers.perceptual_jobs import PerceptualJobs
 
 __all__ = ["EncodeService"]
 
@@ -44,6 +48,7 @@ class EncodeService(QObject):
     mspReady = Signal(object)  # MspInfo
     bitstreamOpened = Signal(int, object, object)  # job id, EncodeOutcome, decoded pixels
     userIdle = Signal()  # the last job the user waited for has ended: background work may go on
+    metricsMeasured = Signal(object)  # EncodeOutcome, answered before, now with SSIMULACRA2 and FLIP
 
     _runMsp = Signal(object)
     _openBitstream = Signal(object)
@@ -89,6 +94,11 @@ class EncodeService(QObject):
         self.worker.idle.connect(self._on_msp_idle)
         self._thread.start()
 
+        # SSIMULACRA2 and FLIP take seconds: a result is answered without them (marked pending),
+        # and again through metricsMeasured once they are in (app.core.perceptual).
+        self.perceptual = PerceptualJobs(self)
+        self.perceptual.measured.connect(self._on_perceptual)
+
     # -- public API --------------------------------------------------------------------------
     def submit(self, image: LoadedImage, settings: SideSettings, priority: Priority = Priority.INTERACTIVE,
                use_cache: bool = True, preview: bool = False) -> int:
@@ -97,6 +107,7 @@ class EncodeService(QObject):
         key = CacheKey.of(image.key, settings)
         cached = self.cache.get(key) if use_cache else None
         if cached is not None:
+            self.perceptual.request(cached, image.pixels, urgent=priority > Priority.SWEEP)  # if dropped for another image
             QTimer.singleShot(0, self, lambda: self.jobFinished.emit(request_id, cached))
             return request_id
         primary = self._inflight.get(key)
@@ -153,6 +164,7 @@ class EncodeService(QObject):
         if self._closed:
             return True
         self._closed = True
+        self.perceptual.shutdown()
         for job in list(self._jobs.values()):
             job.cancel()
         self._msp_queue.clear()
@@ -258,11 +270,19 @@ class EncodeService(QObject):
         job, subscribers = self._finish(job_id)
         if job is None:
             return
+        outcome = self.perceptual.request(outcome, job.image.pixels, urgent=job.priority > Priority.SWEEP)
         self.cache.put(CacheKey.of(outcome.image_key, outcome.settings), outcome)
         for request_id in subscribers:
             self.jobFinished.emit(request_id, outcome)
         if job.priority > Priority.SWEEP:
             self._note_user_job_ended()
+
+    def _on_perceptual(self, outcome: EncodeOutcome) -> None:
+        key = CacheKey.of(outcome.image_key, outcome.settings)
+        cached = self.cache.get(key)
+        if cached is not None and cached.reconstruction is outcome.reconstruction:
+            self.cache.put(key, outcome)
+        self.metricsMeasured.emit(outcome)
 
     def _on_failed(self, job_id: int, message: str) -> None:
         job, subscribers = self._finish(job_id)

@@ -335,6 +335,7 @@ class FakeService(QObject):
     mspReady = Signal(object)
     bitstreamOpened = Signal(int, object, object)
     userIdle = Signal()
+    metricsMeasured = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()

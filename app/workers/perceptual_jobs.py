@@ -1,0 +1,194 @@
+"""SSIMULACRA2 and FLIP of finished outcomes, in one background process (see :mod:`app.core.perceptual`).
+
+The GUI thread keeps the queue: the user's own results (a side's encode, a bitrate match) go
+ahead of the sweep's points, one pair at a time goes to the process, and a request for a new
+image drops what was still queued for the old one (a result of it met again in the cache asks
+again). The process (:mod:`app.workers.metrics_process`, a child interpreter started on the first
+request, with FLIP's OpenMP on one thread) runs below the encoders' priority; a short-lived
+thread hands it each pair and waits for the answer, which comes back through a queued signal, so
+the GUI thread never blocks on the process. A measurement that does not answer in a generous time
+is given up and the process replaced; one that died is restarted for the next request, at most
+:data:`MAX_RESTARTS` times in a row. Closing the window ends the process: nothing waits for a
+measurement at exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from typing import IO
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.core import perceptual
+from app.core.results import EncodeOutcome
+
+__all__ = ["PerceptualJobs", "MAX_RESTARTS"]
+
+MAX_RESTARTS = 3
+"""Starts in a row that ended without an answer before the metrics are given up for the session."""
+
+
+@dataclass(eq=False)
+class _Request:
+    outcome: EncodeOutcome
+    reference: np.ndarray
+    urgent: bool
+    token: int = 0
+
+
+class _Stopped(str):
+    """An answer that never came: the process ended (counts towards :data:`MAX_RESTARTS`)."""
+
+
+class PerceptualJobs(QObject):
+    measured = Signal(object)  # EncodeOutcome: with SSIMULACRA2 and FLIP, or why it has none
+    _answered = Signal(int, object)  # token, (SSIMULACRA2, FLIP) or why not
+
+    def __init__(self, parent: QObject | None = None, seconds_per_megapixel: float = 120.0) -> None:
+        super().__init__(parent)
+        self.seconds_per_megapixel = seconds_per_megapixel
+        """How long a measurement may take (at least a minute) before it is given up."""
+        self.computed = 0
+        """Measurements answered by the process (for tests)."""
+        self._queue: list[_Request] = []
+        self._running: _Request | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._failures = 0  # starts in a row that ended without an answer
+        self._last_failure = ""
+        self._tokens = itertools.count(1)
+        self._closed = False
+        self._answered.connect(self._on_answered)
+
+    def request(self, outcome: EncodeOutcome, reference: np.ndarray, urgent: bool) -> EncodeOutcome:
+        """Measure ``outcome`` (unless it needs no measuring: :func:`perceptual.plan`); returns it
+        as it is to be shown meanwhile. Asking again for one queued or running changes nothing,
+        except that an urgent request moves a queued one ahead of the sweep's."""
+        outcome = perceptual.plan(outcome)
+        if not outcome.metrics.perceptual_pending or self._closed:
+            return outcome
+        if self._running is not None and self._running.outcome.reconstruction is outcome.reconstruction:
+            return outcome
+        queued = next((r for r in self._queue if r.outcome.reconstruction is outcome.reconstruction), None)
+        if queued is not None:
+            if urgent and not queued.urgent:
+                self._queue.remove(queued)
+                self._enqueue(_Request(queued.outcome, queued.reference, True))
+            return outcome
+        self._queue = [r for r in self._queue if r.outcome.image_key == outcome.image_key]
+        self._enqueue(_Request(outcome, reference, urgent))
+        self._dispatch()
+        return outcome
+
+    def pending(self) -> int:
+        """Outcomes queued or being measured."""
+        return len(self._queue) + (self._running is not None)
+
+    def shutdown(self) -> None:
+        """Forget the queue and end the process now (a measurement under way is abandoned)."""
+        self._closed = True
+        self._queue.clear()
+        self._running = None
+        self._stop_process()
+
+    # -- internals --------------------------------------------------------------------------------
+    def _enqueue(self, request: _Request) -> None:
+        """Urgent requests after the urgent ones already queued, the others at the end."""
+        at = sum(1 for r in self._queue if r.urgent) if request.urgent else len(self._queue)
+        self._queue.insert(at, request)
+
+    def _dispatch(self) -> None:
+        if self._running is not None or not self._queue or self._closed:
+            return
+        request = self._running = self._queue.pop(0)
+        request.token = token = next(self._tokens)
+        if self._failures >= MAX_RESTARTS:  # it cannot run here: say so, and do not start it again
+            QTimer.singleShot(0, self, lambda: self._on_answered(token, self._last_failure))
+            return
+        try:
+            process = self._start_process()
+        except OSError as exc:
+            self._failures = MAX_RESTARTS
+            self._last_failure = f"the metrics process cannot start ({exc})"
+            QTimer.singleShot(0, self, lambda: self._on_answered(token, self._last_failure))
+            return
+        threading.Thread(target=self._exchange, args=(process, token, request.reference, request.outcome.reconstruction),
+                         name="perceptual-metrics", daemon=True).start()
+        megapixels = request.outcome.height * request.outcome.width / 1e6
+        timeout_ms = int(1000 * max(60.0, self.seconds_per_megapixel * megapixels))
+        QTimer.singleShot(timeout_ms, self, lambda: self._give_up(token))
+
+    def _start_process(self) -> subprocess.Popen[bytes]:
+        if self._process is None or self._process.poll() is not None:
+            self._stop_process()
+            env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+            self._process = subprocess.Popen([sys.executable, "-m", "app.workers.metrics_process"],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        return self._process
+
+    def _exchange(self, process: subprocess.Popen[bytes], token: int, reference: np.ndarray,
+                  reconstruction: np.ndarray) -> None:
+        """On a short-lived thread: send one pair, wait for its answer, hand it to the GUI thread."""
+        answer: object
+        try:
+            pipe_in, pipe_out = _pipes(process)
+            pickle.dump((token, reference, reconstruction), pipe_in, protocol=pickle.HIGHEST_PROTOCOL)
+            pipe_in.flush()
+            answered, answer = pickle.load(pipe_out)
+            if answered != token:
+                answer = "the metrics process answered another request"
+        except (OSError, EOFError, ValueError, pickle.PickleError) as exc:  # it died, or was ended
+            answer = _Stopped(f"the metrics process stopped ({type(exc).__name__})")
+        with contextlib.suppress(RuntimeError):  # this object is gone (the window closed as it answered)
+            self._answered.emit(token, answer)
+
+    def _on_answered(self, token: int, answer: object) -> None:
+        request = self._running
+        if request is None or request.token != token:
+            return  # given up on already, or shut down
+        self._running = None
+        if isinstance(answer, tuple):
+            self.computed += 1
+            self._failures = 0
+            ssimulacra2, flip = answer
+            self.measured.emit(perceptual.measured(request.outcome, ssimulacra2, flip))
+        else:
+            if isinstance(answer, _Stopped):
+                self._failures += 1
+                self._last_failure = str(answer)
+            self.measured.emit(perceptual.failed(request.outcome, str(answer)))
+        self._dispatch()
+
+    def _give_up(self, token: int) -> None:
+        request = self._running
+        if request is None or request.token != token:
+            return
+        self._running = None
+        self._stop_process()  # a new process for the next request
+        self.measured.emit(perceptual.failed(request.outcome, "took too long"))
+        self._dispatch()
+
+    def _stop_process(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()  # nothing to save: it holds only the pair it was measuring
+            process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+
+def _pipes(process: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
+    if process.stdin is None or process.stdout is None:
+        raise OSError("no pipes to the metrics process")
+    return process.stdin, process.stdout
