@@ -313,6 +313,7 @@ class MainWindow(QMainWindow):
             panel.target.targetRequested.connect(lambda size, n=name: c.start_target(n, size))
             side = c.state.side(name)
             side.result_changed.connect(self._on_side_changed)
+            side.metrics_changed.connect(lambda s: self.rd_plot.highlight(s.name.value, s.result))
             side.status_changed.connect(self._on_side_changed)
             side.settings_changed.connect(self._on_side_changed)
 
