@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from app.core.error_maps import colormap_rgb
+from app.widgets.overlay import HostFollower
 
 __all__ = ["ColourBar", "ColourScale"]
 
@@ -43,7 +44,7 @@ class ColourBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.scale: ColourScale | None = None
-        self._host: QWidget | None = None
+        self._follower = HostFollower(self, self._place)
         self._left = False
         self._gradient = self._gradient_image()
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -63,7 +64,7 @@ class ColourBar(QWidget):
     def set_scale(self, scale: ColourScale | None) -> None:
         """Show ``scale`` (None hides the bar)."""
         self.scale = scale
-        self.setVisible(scale is not None and self._host is not None)
+        self.setVisible(scale is not None and self._follower.host is not None)
         self._place()
         self.update()
 
@@ -85,18 +86,8 @@ class ColourBar(QWidget):
     # -- overlay --------------------------------------------------------------------------------
     def attach(self, host: QWidget, left: bool = False) -> None:
         """Float over the right (or ``left``) edge of ``host``, vertically centred, following its size."""
-        if self._host is not None:
-            self._host.removeEventFilter(self)
-        self._host = host
         self._left = left
-        self.setParent(host)
-        host.installEventFilter(self)
-        self._place()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._host and event.type() == QEvent.Type.Resize:
-            self._place()
-        return super().eventFilter(watched, event)
+        self._follower.attach(host)
 
     def sizeHint(self) -> QSize:
         metrics = QFontMetrics(self.font())
@@ -107,11 +98,12 @@ class ColourBar(QWidget):
         return QSize(width, height)
 
     def _place(self) -> None:
-        if self._host is None:
+        host = self._follower.host
+        if host is None:
             return
         size = self.sizeHint()
-        x = _MARGIN if self._left else max(0, self._host.width() - _MARGIN - size.width())
-        y = max(0, (self._host.height() - size.height()) // 2)
+        x = _MARGIN if self._left else max(0, host.width() - _MARGIN - size.width())
+        y = max(0, (host.height() - size.height()) // 2)
         self.setGeometry(x, y, size.width(), size.height())
         self.raise_()
 

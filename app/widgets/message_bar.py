@@ -11,8 +11,10 @@ sit at the top of the canvas, so the bottom is where it hides the least.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from app.widgets.overlay import HostFollower
 
 __all__ = ["MessageBar"]
 
@@ -29,7 +31,7 @@ class MessageBar(QFrame):
     def __init__(self, parent: QWidget | None = None, info_timeout_ms: int = 5000) -> None:
         super().__init__(parent)
         self.level = ""
-        self._host: QWidget | None = None
+        self._follower = HostFollower(self, self._place)
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -51,17 +53,7 @@ class MessageBar(QFrame):
     # -- overlay --------------------------------------------------------------------------------
     def attach(self, host: QWidget) -> None:
         """Float over the bottom of ``host`` (a child of it, outside any layout), following its size."""
-        if self._host is not None:
-            self._host.removeEventFilter(self)
-        self._host = host
-        self.setParent(host)
-        host.installEventFilter(self)
-        self._place()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._host and event.type() == QEvent.Type.Resize:
-            self._place()
-        return super().eventFilter(watched, event)
+        self._follower.attach(host)
 
     def overlay_rect(self, host_width: int, host_height: int) -> QRect:
         """Where the bar goes in a host of this size: full width less margins, as tall as its
@@ -72,9 +64,10 @@ class MessageBar(QFrame):
         return QRect(_MARGIN, max(0, host_height - _MARGIN - height), width, height)
 
     def _place(self) -> None:
-        if self._host is None:
+        host = self._follower.host
+        if host is None:
             return
-        self.setGeometry(self.overlay_rect(self._host.width(), self._host.height()))
+        self.setGeometry(self.overlay_rect(host.width(), host.height()))
         self.raise_()
 
     # -- messages -------------------------------------------------------------------------------

@@ -11,10 +11,12 @@ from PySide6.QtGui import QDropEvent
 from app.core.codecs import SideSettings
 from app.core.results import EncodeOutcome, Metrics
 from app.core.state import SideName, SideStatus
+from app.core.view_state import ViewState
 from app.settings_store import AppSettings
+from app.widgets.canvas import ComparisonCanvas
 from app.widgets.main_window import MainWindow
 
-__all__ = ["make_window", "drop_paths", "wait_done", "outcome", "FINAL"]
+__all__ = ["make_window", "drop_paths", "wait_done", "outcome", "comparison_canvas", "FINAL"]
 
 FINAL = (SideStatus.DONE, SideStatus.FAILED, SideStatus.CANCELLED)
 
@@ -28,6 +30,22 @@ def make_window(qtbot, settings: AppSettings, a: SideSettings, b: SideSettings, 
     qtbot.addWidget(window)
     window.show()
     return window
+
+
+def comparison_canvas(qtbot, original: np.ndarray, a: np.ndarray, b: np.ndarray,
+                      size: tuple[int, int]) -> ComparisonCanvas:
+    """A canvas of ``size`` on screen with the original and both sides (labelled "a" and "b")."""
+    view = ViewState()
+    view.set_image_size(original.shape[1], original.shape[0])
+    canvas = ComparisonCanvas(view)
+    qtbot.addWidget(canvas)
+    canvas.resize(*size)
+    canvas.set_original(original)
+    canvas.set_side("A", a, "a")
+    canvas.set_side("B", b, "b")
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    return canvas
 
 
 def drop_paths(window: MainWindow, paths: list[Path]) -> None:

@@ -25,7 +25,7 @@ from app.widgets.colour_bar import ColourBar
 from app.widgets.view_toolbar import ViewToolbar
 
 from tests.app.conftest import make_pixels
-from tests.app.helpers import make_window, wait_done
+from tests.app.helpers import comparison_canvas, make_window, wait_done
 
 SIZE = 48
 
@@ -52,18 +52,9 @@ def magma(level: float, gain: float) -> tuple[int, int, int]:
 
 
 def make_canvas(qtbot, arrays: dict[str, np.ndarray]) -> ComparisonCanvas:
-    view = ViewState()
-    view.set_image_size(SIZE, SIZE)
-    canvas = ComparisonCanvas(view)
-    qtbot.addWidget(canvas)
-    canvas.resize(600, 300)
-    canvas.set_original(arrays["Original"])
-    canvas.set_side("A", arrays["A"], "a")
-    canvas.set_side("B", arrays["B"], "b")
-    canvas.show()
-    qtbot.waitExposed(canvas)
-    view.set_mode(ViewMode.SIDE_BY_SIDE)
-    view.set_zoom(5.0)  # 5 screen pixels per image pixel, nearest-neighbour
+    canvas = comparison_canvas(qtbot, arrays["Original"], arrays["A"], arrays["B"], (600, 300))
+    canvas.view.set_mode(ViewMode.SIDE_BY_SIDE)
+    canvas.view.set_zoom(5.0)  # 5 screen pixels per image pixel, nearest-neighbour
     return canvas
 
 

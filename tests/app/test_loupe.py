@@ -15,6 +15,8 @@ from app.widgets.canvas import ComparisonCanvas
 from app.widgets.loupe import LOUPE_ZOOM, value_text
 from app.widgets.view_toolbar import ViewToolbar
 
+from tests.app.helpers import comparison_canvas
+
 SIZE = 60
 
 
@@ -24,18 +26,9 @@ def pictures() -> dict[str, np.ndarray]:
 
 
 def make_canvas(qtbot, arrays: dict[str, np.ndarray]) -> ComparisonCanvas:
-    view = ViewState()
-    view.set_image_size(SIZE, SIZE)
-    canvas = ComparisonCanvas(view)
-    qtbot.addWidget(canvas)
-    canvas.resize(640, 400)
-    canvas.set_original(arrays["Original"])
-    canvas.set_side("A", arrays["A"], "a")
-    canvas.set_side("B", arrays["B"], "b")
-    canvas.show()
-    qtbot.waitExposed(canvas)
-    view.set_zoom(3.0)  # 3 screen pixels per image pixel (offscreen: device pixel ratio 1)
-    view.set_loupe(True)
+    canvas = comparison_canvas(qtbot, arrays["Original"], arrays["A"], arrays["B"], (640, 400))
+    canvas.view.set_zoom(3.0)  # 3 screen pixels per image pixel (offscreen: device pixel ratio 1)
+    canvas.view.set_loupe(True)
     return canvas
 
 
