@@ -8,9 +8,10 @@ bitrate to A) into calls on its parts, and routes the job service's signals back
 - :class:`~app.core.sweep_scheduler.SweepScheduler`: the background RD sweep;
 - :class:`~app.core.bitrate_matcher.BitrateMatcher`: one side's quality searched for the other's bitrate
   or for a size the user typed;
+- :class:`~app.core.bits_jobs.BitsJobs`: the bits view's reports, made on the model thread;
 - :class:`~app.file_actions.FileActions`: opening and saving files.
 
-The first three are plain Python; the service is passed in (the window passes the real one), so
+The first four are plain Python; the service is passed in (the window passes the real one), so
 tests can drive the controller with a fake.
 """
 
@@ -23,6 +24,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.backends.msp import MspInfo
 from app.core.batch import BatchQueue
 from app.core.bitrate_matcher import BitrateMatcher
+from app.core.bits_jobs import BitsJobs
 from app.core.codecs import SideSettings, has_devices, on_model_thread
 from app.core.image_io import LoadedImage
 from app.core.perceptual import show_measured
@@ -71,6 +73,7 @@ class StudioController(QObject):
         self.side_jobs = SideJobs(self.state, self.service)
         self.sweep = SweepScheduler(self.state, self.rd, self.service, enabled=sweep_enabled)
         self.matcher = BitrateMatcher(self.state, self.service)
+        self.bits = BitsJobs(self.state, self.view, self.service)
         self.saved_rd = RDPersistence(self.rd, rd_cache, lambda: self.service.msp_info)
         self.file_actions = FileActions(self.state, self.batch, self.service, self.files, self.side_jobs, self)
 
@@ -91,6 +94,7 @@ class StudioController(QObject):
         self.service.jobProgress.connect(self._on_progress)
         self.service.jobFinished.connect(self._on_finished)
         self.service.jobFailed.connect(self._on_failed)
+        self.service.callFinished.connect(self.bits.on_finished)
         self.service.jobCancelled.connect(self._on_cancelled)
         self.service.mspReady.connect(self._on_msp_ready)
         self.service.userIdle.connect(self.sweep.resume)
@@ -234,6 +238,7 @@ class StudioController(QObject):
         self.side_jobs.on_failed(job_id, text)
         self.sweep.on_failed(job_id)
         self.matcher.on_failed(job_id, text)
+        self.bits.on_failed(job_id, text)
 
     def _on_cancelled(self, job_id: int, preempted: bool) -> None:
         self.side_jobs.on_cancelled(job_id)

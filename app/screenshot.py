@@ -7,8 +7,8 @@ side by side with the difference pane, difference, and, after waiting for the ba
 sweep (``--wait-sweep``), the RD plot. ``--size 1280x720,1920x1080`` with
 ``--screenshot window-{size}.png`` grabs the same window at each size, from one run (one encode
 and one sweep), so that a person can check the layout on a projector and on a large screen.
-The set also grabs the pixel loupe and the SSIM error maps (a shot with an error map waits until
-the maps are made).
+The set also grabs the pixel loupe, the SSIM error maps and side A's bits map (a shot with an
+error map or a bits map waits until the maps are made).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QPointF, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.core.error_maps import ErrorMapKind
-from app.core.state import SideStatus
+from app.core.state import SideName, SideStatus
 from app.core.view_state import ViewMode
 from app.widgets.main_window import MainWindow
 
@@ -45,6 +45,9 @@ class Shot:
     """What the sides' panes show."""
     loupe_at: tuple[float, float] | None = None
     """Show the pixel loupe with the cursor over this image point (x, y) of the first pane."""
+    bits: frozenset[str] = frozenset()
+    """The sides ("A", "B") whose pane shows where its bits go, with the bits dock open (the shot
+    waits for their reports)."""
 
 
 def sized_shots(path: Path, sizes: list[tuple[int, int]], view: ViewMode, *, zoom: float | None = None,
@@ -72,6 +75,7 @@ def standard_set(folder: Path) -> list[Shot]:
         Shot(folder / "rd-plot.png", ViewMode.SPLIT, wait_sweep=True, rd_height=470),
         Shot(folder / "loupe.png", ViewMode.SPLIT, zoom=2.0, loupe_at=LOUPE_DEMO_POINT),
         Shot(folder / "error-maps.png", ViewMode.SIDE_BY_SIDE, error_map=ErrorMapKind.SSIM),
+        Shot(folder / "bits-map.png", ViewMode.SIDE_BY_SIDE, bits=frozenset({"A"})),
     ]
 
 
@@ -125,6 +129,12 @@ class Screenshotter(QObject):
         view.set_diff_pane(shot.diff_pane)
         view.set_error_map(shot.error_map)
         view.set_loupe(shot.loupe_at is not None)
+        for name in SideName:
+            view.set_bits_shown(name.value, name.value in shot.bits)
+        if shot.bits:
+            self.window.show_bits_dock()
+        else:
+            self.window.bits_dock.hide()
         if shot.zoom is not None:
             view.set_zoom(shot.zoom)
         else:
@@ -143,7 +153,8 @@ class Screenshotter(QObject):
 
     def _save(self, shot: Shot) -> None:
         QApplication.processEvents()
-        if self.window.canvas.error_maps.pending() and time.monotonic() < self.deadline:
+        measuring = any(self.window.controller.bits.job(name) is not None for name in SideName)
+        if (self.window.canvas.error_maps.pending() or measuring) and time.monotonic() < self.deadline:
             QTimer.singleShot(250, lambda: self._save(shot))  # the maps are still being made
             return
         shot.path.parent.mkdir(parents=True, exist_ok=True)

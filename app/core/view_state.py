@@ -1,5 +1,5 @@
 """How the comparison is displayed: mode, zoom, pan centre, divider, difference gain, what each
-side's pane shows (its picture or an error map) and whether the pixel loupe is on.
+side's pane shows (its picture, an error map or where its bits go) and whether the pixel loupe is on.
 
 Pure geometry, no painting: the canvas widget asks this object where image pixels land on screen,
 so zoom-about-cursor and pan are unit-testable and both sides always share one transform.
@@ -70,6 +70,9 @@ class ViewState:
         against the original, at ``diff_gain``."""
         self.loupe = False
         """The pixel loupe follows the cursor."""
+        self.bits_sides: frozenset[str] = frozenset()
+        """The sides ("A", "B") whose pane shows where their bits go (an MSP side's bits map)
+        instead of their picture or error map."""
         self.image_size: tuple[int, int] = (1, 1)  # (width, height)
         self.changed = Event()  # ()
 
@@ -111,6 +114,16 @@ class ViewState:
         if bool(enabled) != self.loupe:
             self.loupe = bool(enabled)
             self.changed.emit()
+
+    def set_bits_shown(self, name: str, shown: bool) -> None:
+        sides = self.bits_sides | {name} if shown else self.bits_sides - {name}
+        if sides != self.bits_sides:
+            self.bits_sides = frozenset(sides)
+            self.changed.emit()
+
+    def bits_shown(self, name: str) -> bool:
+        """Whether side ``name``'s pane shows its bits map now (the difference view shows none)."""
+        return name in self.bits_sides and self.mode is not ViewMode.DIFFERENCE
 
     def set_flipped(self, flipped: bool) -> None:
         if flipped != self.flipped:

@@ -7,7 +7,8 @@ Caption badges are laid out by :mod:`app.widgets.captions`, so they fit their pa
 
 Each side's pane can show an error map against the original instead of its picture (computed
 and cached off the GUI thread by :class:`~app.workers.error_map_jobs.ErrorMapJobs`, with a
-:class:`~app.widgets.colour_bar.ColourBar` floating over the right edge), and the pixel loupe
+:class:`~app.widgets.colour_bar.ColourBar` floating over the right edge) or, for an MSP side, where
+its bits go (:mod:`app.widgets.bits_panel`, with its own bar on the left edge), and the pixel loupe
 (:mod:`app.widgets.loupe`) reads the same image pixel under the cursor in every view mode.
 """
 
@@ -74,6 +75,10 @@ class ComparisonCanvas(QWidget):
         self.error_maps.ready.connect(self.update)
         self.colour_bar = ColourBar()
         self.colour_bar.attach(self)
+        self._bits: dict[str, tuple[QImage | None, str]] = {"A": (None, ""), "B": (None, "")}
+        self.bits_bar = ColourBar()
+        """The bits maps' scale (:mod:`app.widgets.bits_panel` sets it), on the left edge."""
+        self.bits_bar.attach(self, left=True)
         self.placeholder = "Drop an image here, or press Ctrl+O"
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -115,6 +120,16 @@ class ComparisonCanvas(QWidget):
 
     def image(self, name: str) -> QImage | None:
         return self._images[name]
+
+    def set_side_bits(self, name: str, image: QImage | None, note: str = "") -> None:
+        """Side ``name``'s bits map (an MSP side's, coloured on the shown scale), or why it has none;
+        drawn instead of its picture while :meth:`ViewState.bits_shown` says so."""
+        self._bits[name] = (image, note)
+        if self.view.bits_shown(name):
+            self.update()
+
+    def bits_image(self, name: str) -> QImage | None:
+        return self._bits[name][0]
 
     def side_map(self, name: str) -> MapLookup:
         """Side ``name``'s error map of the current kind and gain (started if not made yet)."""
@@ -220,6 +235,8 @@ class ComparisonCanvas(QWidget):
         return place_captions(self._rect(panes[0]), [(diff_text, True)], metrics)
 
     def _caption(self, name: str) -> str:
+        if self.view.bits_shown(name):
+            return f"{name} · bits · {self._labels[name]}"
         if self.view.error_map_shown():
             return f"{name} · {error_map_scale(self.view.error_map, self.view.diff_gain).quantity} · {self._labels[name]}"
         return f"{name} · {self._labels[name]}"
@@ -248,7 +265,9 @@ class ComparisonCanvas(QWidget):
     def _draw_side(self, painter: QPainter, pane: Viewport, name: str, clip: QRectF) -> None:
         image = self._images[name]
         note = ""
-        if self.view.error_map_shown():
+        if self.view.bits_shown(name):
+            image, note = self._bits[name]
+        elif self.view.error_map_shown():
             lookup = self.side_map(name)
             image, note = lookup.image, lookup.note
         if image is not None:

@@ -45,6 +45,7 @@ from app.core.resources import DEMO_IMAGE
 from app.core.state import SideName, SideState, SideStatus
 from app.settings_store import AppSettings
 from app.widgets.batch_list import BatchQueueView
+from app.widgets.bits_panel import BitsPanel, BitsPresenter
 from app.widgets.bookmark_menu import BookmarkMenu
 from app.widgets.canvas import ComparisonCanvas
 from app.widgets.dock_height import DockHeightKeeper
@@ -69,6 +70,7 @@ _STATUS_LEFT = 6  # QStatusBar draws its message from here ...
 _STATUS_GAP = 12  # ... to this far left of its first field
 # Most of the status bar's width each field may take (the rest is the temporary message's room).
 _FIELD_SHARES = {"image": 0.28, "sweep": 0.10, "device": 0.12, "model": 0.18}
+BITS_DOCK_WIDTH = 470  # the bits table's columns, with a step's longest name
 RD_SHARE = 0.35  # of the height below the toolbar: at 1280x720 the side panels just fit above the plot
 _IMAGE_FILTER = "Images ({});;MSP bitstreams (*.msp);;All files (*)".format(
     " ".join(f"*{s}" for s in IMAGE_SUFFIXES))
@@ -136,8 +138,13 @@ class MainWindow(QMainWindow):
         self.header_dock = self._dock("Bitstream header", "headerDock", self.header_panel,
                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.batch_dock, self.header_dock)
+        self.bits_panel = BitsPanel(view)
+        self.bits_dock = self._dock("Where the bits go", "bitsDock", self.bits_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.header_dock, self.bits_dock)
+        self.bits = BitsPresenter(c.bits, c.state, view, self.canvas, self.bits_panel, self)
         self.batch_dock.hide()
         self.header_dock.hide()
+        self.bits_dock.hide()
         self.rd_height = DockHeightKeeper(self, self.rd_dock, RD_SHARE)
 
         # -- status bar: fields that elide, so that they and the temporary message all fit ---------
@@ -275,8 +282,11 @@ class MainWindow(QMainWindow):
                      "G")
         self._action(view_menu, "Gain down (difference, error maps)", lambda: c.view.set_diff_gain(c.view.diff_gain / 2),
                      "Shift+G")
+        for action in self.bits_panel.toggles.values():
+            view_menu.addAction(action)
+            action.toggled.connect(self._bits_toggled)
         view_menu.addSeparator()
-        for dock in (self.rd_dock, self.batch_dock, self.header_dock):
+        for dock in (self.rd_dock, self.batch_dock, self.header_dock, self.bits_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
         self.bookmarks = BookmarkMenu(view_menu.addMenu("View &bookmarks"), c.view, self.settings, self)
@@ -381,6 +391,16 @@ class MainWindow(QMainWindow):
         else:
             self.model_label.setText("Model: unavailable")
             self.model_label.setToolTip(info.reason)
+
+    def _bits_toggled(self, on: bool) -> None:
+        if on:
+            self.show_bits_dock()
+
+    def show_bits_dock(self) -> None:
+        """Open the bits table beside the canvas, wide enough for its columns."""
+        self.bits_dock.show()
+        self.bits_dock.raise_()
+        self.resizeDocks([self.bits_dock], [BITS_DOCK_WIDTH], Qt.Orientation.Horizontal)
 
     def _on_header(self, title: str, dump: str) -> None:
         self.header_panel.show_header(title, dump)

@@ -22,6 +22,7 @@ import heapq
 import itertools
 import os
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThread, QThreadPool, QTimer, Signal
 
@@ -32,11 +33,14 @@ from app.core.gc_pauses import freeze_startup_objects
 from app.core.image_io import LoadedImage
 from app.core.results import EncodeOutcome
 from app.workers.classic_pool import ClassicRunnable, PoolSignals
-from app.workers.jobs import BitstreamJob, Job, Priority, next_job_id
+from app.workers.jobs import BitstreamJob, Job, ModelCall, Priority, next_job_id
 from app.workers.msp_worker import MspWorker
 from app.workers.perceptual_jobs import PerceptualJobs
 
 __all__ = ["EncodeService"]
+
+_USER_MODEL_WORK = (BitstreamJob, ModelCall)
+"""Model-thread work that is not an encode: the user asked for it (an opened file, a bits view)."""
 
 
 class EncodeService(QObject):
@@ -47,11 +51,13 @@ class EncodeService(QObject):
     jobCancelled = Signal(int, bool)  # job id, preempted
     mspReady = Signal(object)  # MspInfo
     bitstreamOpened = Signal(int, object, object)  # job id, EncodeOutcome, decoded pixels
+    callFinished = Signal(int, object)  # job id, what run_on_model_thread's function returned
     userIdle = Signal()  # the last job the user waited for has ended: background work may go on
     metricsMeasured = Signal(object)  # EncodeOutcome, answered before, now with SSIMULACRA2 and FLIP
 
     _runMsp = Signal(object)
     _openBitstream = Signal(object)
+    _callOnModel = Signal(object)
 
     def __init__(self, cache: ResultCache | None = None, pool_threads: int | None = None,
                  parent: QObject | None = None) -> None:
@@ -62,8 +68,8 @@ class EncodeService(QObject):
         self._jobs: dict[int, Job] = {}  # primary job id -> job doing the work
         self._subscribers: dict[int, list[int]] = {}  # primary job id -> request ids waiting for it
         self._inflight: dict[CacheKey, int] = {}  # identical requests share one primary job
-        self._msp_queue: list[tuple[int, int, Job | BitstreamJob]] = []
-        self._msp_running: Job | BitstreamJob | None = None
+        self._msp_queue: list[tuple[int, int, Job | BitstreamJob | ModelCall]] = []
+        self._msp_running: Job | BitstreamJob | ModelCall | None = None
         self._order = itertools.count()
         self._closed = False
 
@@ -84,6 +90,7 @@ class EncodeService(QObject):
         self._thread.started.connect(self.worker.initialize)
         self._runMsp.connect(self.worker.run)
         self._openBitstream.connect(self.worker.open_bitstream)
+        self._callOnModel.connect(self.worker.call)
         self.worker.ready.connect(self._on_msp_ready)
         self.worker.started.connect(self.jobStarted)
         self.worker.progress.connect(self._on_progress)
@@ -91,6 +98,7 @@ class EncodeService(QObject):
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.bitstreamDecoded.connect(self._on_bitstream)
+        self.worker.called.connect(self.callFinished)
         self.worker.idle.connect(self._on_msp_idle)
         self._thread.start()
 
@@ -119,7 +127,11 @@ class EncodeService(QObject):
         return request_id
 
     def cancel(self, request_id: int) -> None:
-        """Nobody wants ``request_id`` any more; the work stops once no other request follows it."""
+        """Nobody wants ``request_id`` any more; the work stops once no other request follows it
+        (a model-thread call still queued never runs; one running finishes, unheard of)."""
+        if any(isinstance(j, ModelCall) and j.job_id == request_id for _, _, j in self._msp_queue):
+            self._drop_from_msp_queue(request_id)
+            return
         for primary, subscribers in list(self._subscribers.items()):
             if request_id in subscribers:
                 subscribers.remove(request_id)
@@ -143,6 +155,16 @@ class EncodeService(QObject):
         self._dispatch_msp()
         return job.job_id
 
+    def run_on_model_thread(self, call: Callable[[], object], priority: Priority = Priority.INTERACTIVE) -> int:
+        """Run ``call`` on the MSP worker, in turn with its jobs (an interactive call preempts the
+        sweep's); answers with ``callFinished`` or ``jobFailed`` under the returned id."""
+        job = ModelCall(next_job_id(), call)
+        heapq.heappush(self._msp_queue, (-int(priority), next(self._order), job))
+        if priority > Priority.SWEEP:
+            self._preempt_below(priority)
+        self._dispatch_msp()
+        return job.job_id
+
     def cached(self, image: LoadedImage, settings: SideSettings) -> bool:
         """Whether the result is in the cache (a submit answers on the next event-loop turn)."""
         return CacheKey.of(image.key, settings) in self.cache
@@ -150,7 +172,7 @@ class EncodeService(QObject):
     def user_busy(self) -> bool:
         """Whether work the user waits for is queued or running: everything above the sweep's
         priority, and opened ``.msp`` files."""
-        if isinstance(self._msp_running, BitstreamJob) or any(isinstance(j, BitstreamJob) for _, _, j in self._msp_queue):
+        if isinstance(self._msp_running, _USER_MODEL_WORK) or any(isinstance(j, _USER_MODEL_WORK) for _, _, j in self._msp_queue):
             return True
         return any(job.priority > Priority.SWEEP and not job.cancelled() for job in self._jobs.values())
 
@@ -227,6 +249,8 @@ class EncodeService(QObject):
             self._msp_running = job
             if isinstance(job, BitstreamJob):
                 self._openBitstream.emit(job)
+            elif isinstance(job, ModelCall):
+                self._callOnModel.emit(job)
             else:
                 self._runMsp.emit(job)
             return
@@ -235,7 +259,7 @@ class EncodeService(QObject):
         ended = self._msp_running
         self._msp_running = None
         self._dispatch_msp()
-        if isinstance(ended, BitstreamJob):
+        if isinstance(ended, _USER_MODEL_WORK):
             self._note_user_job_ended()
 
     def _note_user_job_ended(self) -> None:

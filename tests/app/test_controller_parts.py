@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from pathlib import Path
@@ -334,6 +335,7 @@ class FakeService(QObject):
     jobCancelled = Signal(int, bool)
     mspReady = Signal(object)
     bitstreamOpened = Signal(int, object, object)
+    callFinished = Signal(int, object)
     userIdle = Signal()
     metricsMeasured = Signal(object)
 
@@ -341,6 +343,7 @@ class FakeService(QObject):
         super().__init__()
         self.runner = FakeRunner()
         self.bitstreams: dict[int, tuple[str, str]] = {}  # job id -> (device, name)
+        self.calls: dict[int, Callable[[], object]] = {}  # job id -> what run_on_model_thread was given
         self.shut_down = False
 
     @property
@@ -363,6 +366,11 @@ class FakeService(QObject):
     def open_bitstream(self, data: bytes, device: str, reference: LoadedImage | None, name: str) -> int:
         job_id = 1000 + len(self.bitstreams)
         self.bitstreams[job_id] = (device, name)
+        return job_id
+
+    def run_on_model_thread(self, call: Callable[[], object], priority: Priority = Priority.INTERACTIVE) -> int:
+        job_id = 2000 + len(self.calls)
+        self.calls[job_id] = call
         return job_id
 
     def shutdown(self) -> None:
