@@ -51,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--loupe", type=parse_point, metavar="X,Y",
                         help="with --screenshot: the pixel loupe over this image point")
     parser.add_argument("--screenshots", type=Path, metavar="DIR",
-                        help="save the standard set of screenshots (split, side by side, difference, RD plot)")
+                        help="save the standard set of screenshots (split, side by side, difference, RD plot, ...)")
+    parser.add_argument("--only", type=lambda text: [n.strip() for n in text.split(",") if n.strip()],
+                        metavar="NAME[,NAME...]", help="with --screenshots: only these shots of the set "
+                                                       "(file names without .png, e.g. presentation)")
     parser.add_argument("--wait-sweep", type=float, default=0.0, metavar="S",
                         help="with --screenshot: wait up to S seconds for the RD sweep")
     parser.add_argument("--size", type=parse_sizes, default=[(1600, 1000)], metavar="WxH[,WxH...]",
@@ -102,6 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"msp-studio: {exc}", file=sys.stderr)
             return 2
+        if args.screenshots and args.only:
+            unknown = set(args.only) - {shot.path.stem for shot in shots}
+            if unknown:
+                print(f"msp-studio: no such screenshot: {', '.join(sorted(unknown))}", file=sys.stderr)
+                return 2
+            shots = [shot for shot in shots if shot.path.stem in args.only]
 
     settings = AppSettings(open_settings(args.settings))
     window = MainWindow(settings, image=args.image, sweep=False if args.no_sweep else None)

@@ -4,7 +4,9 @@
 bitrate match is done), switches the view, lets the window repaint, saves ``QWidget.grab()``
 and closes the app. ``--screenshots DIR`` takes the whole set from one run (one encode): split,
 side by side with the difference pane, difference, and, after waiting for the background RD
-sweep (``--wait-sweep``), the RD plot. ``--size 1280x720,1920x1080`` with
+sweep (``--wait-sweep``), the RD plot, then presentation mode, a target size typed into side B
+(its probes on the plot), and the comparison snapshot the export writes (``--only NAME,...``: just
+those, by file name without .png). ``--size 1280x720,1920x1080`` with
 ``--screenshot window-{size}.png`` grabs the same window at each size, from one run (one encode
 and one sweep), so that a person can check the layout on a projector and on a large screen.
 The set also grabs the pixel loupe, the SSIM error maps and side A's bits map (a shot with an
@@ -21,9 +23,11 @@ from PySide6.QtCore import QObject, QPointF, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.core.error_maps import ErrorMapKind
+from app.core.snapshot import save_snapshot
 from app.core.state import SideName, SideStatus
 from app.core.view_state import ViewMode
 from app.widgets.main_window import MainWindow
+from app.widgets.snapshot_export import comparison_snapshot
 
 __all__ = ["Shot", "Screenshotter", "standard_set", "sized_shots"]
 
@@ -45,6 +49,12 @@ class Shot:
     """What the sides' panes show."""
     loupe_at: tuple[float, float] | None = None
     """Show the pixel loupe with the cursor over this image point (x, y) of the first pane."""
+    target: tuple[SideName, str] | None = None
+    """Type this target size into that side's box ("B", "20 KiB") and wait for its search to end."""
+    presenting: bool = False
+    """Grab presentation mode (the canvas alone, full screen), then leave it."""
+    snapshot: bool = False
+    """Save the comparison snapshot (what File > Export comparison snapshot writes), not the window."""
     bits: frozenset[str] = frozenset()
     """The sides ("A", "B") whose pane shows where its bits go, with the bits dock open (the shot
     waits for their reports)."""
@@ -76,6 +86,9 @@ def standard_set(folder: Path) -> list[Shot]:
         Shot(folder / "loupe.png", ViewMode.SPLIT, zoom=2.0, loupe_at=LOUPE_DEMO_POINT),
         Shot(folder / "error-maps.png", ViewMode.SIDE_BY_SIDE, error_map=ErrorMapKind.SSIM),
         Shot(folder / "bits-map.png", ViewMode.SIDE_BY_SIDE, bits=frozenset({"A"})),
+        Shot(folder / "presentation.png", ViewMode.SIDE_BY_SIDE, presenting=True),
+        Shot(folder / "target-size.png", ViewMode.SPLIT, rd_height=400, target=(SideName.B, "20 KiB")),
+        Shot(folder / "comparison-snapshot.png", ViewMode.SIDE_BY_SIDE, zoom=2.0, snapshot=True),
     ]
 
 
@@ -88,6 +101,7 @@ class Screenshotter(QObject):
         self.wait_sweep_s = wait_sweep_s
         self.deadline = time.monotonic() + timeout_s
         self.ready_at: float | None = None
+        self._target_typed: Shot | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(250)
         self.timer.timeout.connect(self._poll)
@@ -118,8 +132,18 @@ class Screenshotter(QObject):
         if (shot.wait_sweep and not timed_out and c.sweep_running()
                 and now - self.ready_at < self.wait_sweep_s):
             return
+        if shot.target is not None and self._target_typed is not shot:
+            self._type_target(shot, shot.target)  # then wait for its search, like for the sides
+            return
         self.timer.stop()
         self._take(self.shots.pop(0))
+
+    def _type_target(self, shot: Shot, target: tuple[SideName, str]) -> None:
+        self._target_typed = shot
+        name, text = target
+        box = self.window.panels[name].target
+        box.edit.setText(text)
+        box.submit()
 
     def _take(self, shot: Shot) -> None:
         if shot.size is not None:
@@ -143,6 +167,8 @@ class Screenshotter(QObject):
             QApplication.processEvents()
         if shot.rd_height is not None:
             self.window.set_rd_height(shot.rd_height)
+        if shot.presenting:
+            self.window.presentation.set_presenting(True)
         for _ in range(5):
             QApplication.processEvents()
         canvas = self.window.canvas
@@ -158,6 +184,15 @@ class Screenshotter(QObject):
             QTimer.singleShot(250, lambda: self._save(shot))  # the maps are still being made
             return
         shot.path.parent.mkdir(parents=True, exist_ok=True)
-        ok = self.window.grab().save(str(shot.path))
+        ok = self._save_snapshot(shot.path) if shot.snapshot else self.window.grab().save(str(shot.path))
+        self.window.presentation.set_presenting(False)
         print(f"screenshot {'saved' if ok else 'FAILED'}: {shot.path}", flush=True)
         self.timer.start()
+
+    def _save_snapshot(self, path: Path) -> bool:
+        try:
+            save_snapshot(path, comparison_snapshot(self.window.canvas, self.window.controller.state))
+        except (ValueError, OSError) as exc:
+            print(f"snapshot: {exc}", flush=True)
+            return False
+        return True

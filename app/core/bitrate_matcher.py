@@ -68,8 +68,9 @@ def report_text(report: SearchReport) -> str:
     wanted = report.target.describe()
     if report.verdict is SearchVerdict.REACHED:
         return f"{codec} reached {wanted}: {got}"
-    if report.verdict is SearchVerdict.CLOSEST:
-        return f"{codec} cannot get closer to {wanted}: nearest {got}"
+    if report.verdict is SearchVerdict.CLOSEST:  # no quality within the tolerance: say how far off
+        off = 100.0 * (report.bpp / report.target_bpp - 1.0)
+        return f"{codec} came within {abs(off):.1f} % of {wanted} ({'over' if off > 0 else 'under'}): {got}"
     if report.verdict is SearchVerdict.BELOW_SMALLEST:
         return f"{wanted} is below {codec}'s smallest file on this image ({got}); showing that"
     return f"{wanted} is above {codec}'s largest file on this image ({got}); showing that"

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QObject, QRect, Qt
+from PySide6.QtCore import QByteArray, QMargins, QObject, QRect, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QLayout, QMainWindow, QSplitter, QToolBar, QWidget
 
 __all__ = ["PresentationMode"]
 
@@ -38,6 +38,8 @@ class _Layout:
     """Actions added to the window for the time being."""
     escape_keys: tuple[tuple[QAction, tuple[QKeySequence, ...]], ...]
     """Actions that Esc was taken from, with their own shortcuts."""
+    margins: QMargins | None
+    """The central widget's layout margins (a frame around the canvas, none while presenting)."""
 
 
 class PresentationMode(QObject):
@@ -76,6 +78,10 @@ class PresentationMode(QObject):
         parent = self.canvas.parentWidget()
         return parent if isinstance(parent, QSplitter) else None
 
+    def _central_layout(self) -> QLayout | None:
+        central = self.window.centralWidget()
+        return central.layout() if central is not None else None
+
     def _enter(self) -> None:
         window = self.window
         splitter = self._splitter()
@@ -83,9 +89,13 @@ class PresentationMode(QObject):
         borrowed = tuple(a for a in window.findChildren(QAction) if a.shortcuts() and a not in own)
         escape_keys = tuple((a, tuple(a.shortcuts())) for a in window.findChildren(QAction)
                             if a is not self.action and _ESCAPE in a.shortcuts())
+        layout = self._central_layout()
         self._saved = _Layout(window.normalGeometry(), window.saveState(), window.windowState(),
                               splitter.saveState() if splitter is not None else None,
-                              tuple(w for w in self.chrome() if w.isVisible()), borrowed, escape_keys)
+                              tuple(w for w in self.chrome() if w.isVisible()), borrowed, escape_keys,
+                              layout.contentsMargins() if layout is not None else None)
+        if layout is not None:
+            layout.setContentsMargins(0, 0, 0, 0)
         for widget in self._saved.shown:
             widget.hide()
         window.addActions(list(borrowed))
@@ -106,6 +116,9 @@ class PresentationMode(QObject):
         for action in saved.borrowed:
             window.removeAction(action)
         window.setWindowState(saved.window_state)
+        layout = self._central_layout()
+        if layout is not None and saved.margins is not None:
+            layout.setContentsMargins(saved.margins)
         for widget in saved.shown:
             widget.show()
         window.restoreState(saved.state)

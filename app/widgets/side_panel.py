@@ -89,10 +89,11 @@ class SidePanel(QGroupBox):
         # Short controls take their caption beside them: at 1280x720 the readout stays unscrolled.
         beside = QFormLayout()
         beside.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        for caption, widget in (("Device", self.device), ("Target", self.target)):
-            label = QLabel(caption)
-            label.setBuddy(widget)
-            beside.addRow(label, widget)
+        device_label, target_label = QLabel("Device"), QLabel("Target")
+        device_label.setBuddy(self.device)
+        target_label.setBuddy(self.target.edit)
+        beside.addRow(device_label, self.device)
+        beside.addRow(target_label, self.target)
         form.addLayout(beside)
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy_button)

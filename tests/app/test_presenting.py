@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageFont
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDockWidget, QToolBar
 
+from app.core.bitrate_matcher import SearchReport
 from app.core.codecs import SideSettings
+from app.core.size_target import parse_size_target
 from app.core.snapshot import (
     BACKGROUND,
     FONT_SIZE,
@@ -23,8 +27,10 @@ from app.core.snapshot import (
     compose_snapshot,
     visible_box,
 )
+from app.core.state import SideName
 from app.core.view_bookmarks import ViewBookmark, ViewBookmarks
 from app.core.view_state import ViewMode, ViewState
+from app.screenshot import Screenshotter, standard_set
 from app.widgets.shortcut_help import shortcut_rows
 from app.widgets.snapshot_export import comparison_snapshot
 
@@ -120,6 +126,7 @@ def test_presentation_mode_shows_the_canvas_alone_and_gives_the_layout_back(qtbo
     qtbot.waitUntil(window.isFullScreen, timeout=3000)
     assert window.presentation.presenting() and window.canvas.isVisible()
     assert not any(w.isVisible() for w in window.presentation.chrome())
+    qtbot.waitUntil(lambda: window.canvas.size() == window.size(), timeout=3000)  # all of it, no frame
     qtbot.keyClick(window.canvas, Qt.Key.Key_2)  # the window's shortcuts still work, menus hidden or not
     assert window.controller.view.mode is ViewMode.SIDE_BY_SIDE
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
@@ -213,3 +220,26 @@ def test_compose_keeps_every_crop_pixel_at_any_scale() -> None:
         for crop, (x, y) in zip((a, b), shot.crops, strict=True):
             big = np.repeat(np.repeat(crop, scale, axis=0), scale, axis=1)
             assert np.array_equal(shot.pixels[y:y + big.shape[0], x:x + big.shape[1]], big)
+
+
+# -- the screenshots of these features ---------------------------------------------------------------------
+def test_the_screenshot_set_grabs_presentation_a_target_search_and_the_snapshot(qtbot, app_settings,
+                                                                                 png200: Path, tmp_path: Path) -> None:
+    window = make_window(qtbot, app_settings, SideSettings("jpeg", 0.5), SideSettings("webp", 0.5), image=png200)
+    names = ("presentation", "target-size", "comparison-snapshot")
+    shots = [shot for shot in standard_set(tmp_path) if shot.path.stem in names]
+    assert [shot.path.stem for shot in shots] == list(names)
+    ended: list[SearchReport] = []
+    window.controller.searchEnded.connect(ended.append)
+    Screenshotter(window, [replace(shot, target=(SideName.B, "2 KiB")) if shot.target else shot
+                           for shot in shots]).start()
+    qtbot.waitUntil(lambda: all(shot.path.exists() for shot in shots) and not window.isVisible(), timeout=60000)
+    presenting, screen = QImage(str(shots[0].path)), window.screen().geometry()
+    dpr = window.devicePixelRatioF()
+    assert (presenting.width(), presenting.height()) == (round(screen.width() * dpr), round(screen.height() * dpr))
+    (report,) = ended  # the target shot waited for its search
+    assert report.side is SideName.B and report.target == parse_size_target("2 KiB")
+    assert window.panels[SideName.B].target.result.text()  # and said what it found
+    snapshot = np.asarray(Image.open(shots[2].path).convert("RGB"))  # the export's own picture of the view
+    assert np.array_equal(snapshot, comparison_snapshot(window.canvas, window.controller.state).pixels)
+    assert not window.presentation.presenting()
