@@ -40,15 +40,7 @@ class BDEntry:
 class BDRow:
     curve: RDCurve
     entries: Mapping[str, BDEntry]
-    """Metric key -> BD-rate, in the table's column order."""
-
-    @property
-    def psnr(self) -> BDEntry:
-        return self.entries["psnr"]
-
-    @property
-    def ms_ssim(self) -> BDEntry:
-        return self.entries["ms-ssim"]
+    """Metric key -> BD-rate, in the table's column order ("psnr", "ms-ssim", ...)."""
 
 
 def _entry(anchor: RDCurve, test: RDCurve, metric: str) -> BDEntry:

@@ -42,14 +42,6 @@ class PlotFiles:
     """Metric key -> its PNG, in the order drawn."""
     empty: tuple[str, ...] = ()  # metrics no curve had values for (their plot says so)
 
-    @property
-    def psnr(self) -> Path:
-        return self.paths["psnr"]
-
-    @property
-    def ms_ssim(self) -> Path:
-        return self.paths["ms-ssim"]
-
 
 def curve_colours(curves: Sequence[RDCurve]) -> dict[str, str]:
     """Each curve's colour, by name: its codec's from the catalogue (:func:`colour_of`). A curve of
