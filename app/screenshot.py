@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QPointF, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.core.error_maps import ErrorMapKind
+from app.core.rd_metrics import DEFAULT_PLOT_METRIC
 from app.core.snapshot import save_snapshot
 from app.core.state import SideName, SideStatus
 from app.core.view_state import ViewMode
@@ -49,6 +50,9 @@ class Shot:
     """What the sides' panes show."""
     loupe_at: tuple[float, float] | None = None
     """Show the pixel loupe with the cursor over this image point (x, y) of the first pane."""
+    rd_metric: str | None = None
+    """Show this metric on the RD plot's right-hand plot (``app.core.rd_metrics``; None: MS-SSIM) and
+    wait for the sides' SSIMULACRA2 and FLIP (the readouts show them)."""
     target: tuple[SideName, str] | None = None
     """Type this target size into that side's box ("B", "20 KiB") and wait for its search to end."""
     presenting: bool = False
@@ -85,6 +89,7 @@ def standard_set(folder: Path) -> list[Shot]:
         Shot(folder / "rd-plot.png", ViewMode.SPLIT, wait_sweep=True, rd_height=470),
         Shot(folder / "loupe.png", ViewMode.SPLIT, zoom=2.0, loupe_at=LOUPE_DEMO_POINT),
         Shot(folder / "error-maps.png", ViewMode.SIDE_BY_SIDE, error_map=ErrorMapKind.SSIM),
+        Shot(folder / "perceptual-metrics.png", ViewMode.SPLIT, wait_sweep=True, rd_height=470, rd_metric="ssimulacra2"),
         Shot(folder / "bits-map.png", ViewMode.SIDE_BY_SIDE, bits=frozenset({"A"})),
         Shot(folder / "presentation.png", ViewMode.SIDE_BY_SIDE, presenting=True),
         Shot(folder / "target-size.png", ViewMode.SPLIT, rd_height=400, target=(SideName.B, "20 KiB")),
@@ -174,11 +179,20 @@ class Screenshotter(QObject):
         canvas = self.window.canvas
         if shot.loupe_at is not None:
             canvas.set_loupe_cursor(QPointF(*canvas.pane_at(QPointF(0, 0)).to_screen(*shot.loupe_at)))
+        self.window.rd_plot.set_metric(shot.rd_metric or DEFAULT_PLOT_METRIC)
         canvas.update()  # asks for the error maps, if any
         QTimer.singleShot(400, lambda: self._save(shot))
 
+    def _sides_measuring(self) -> bool:
+        """A side's SSIMULACRA2 and FLIP are still being measured."""
+        return any(side.result is not None and side.result.metrics.perceptual_pending
+                   for side in self.window.controller.state.sides.values())
+
     def _save(self, shot: Shot) -> None:
         QApplication.processEvents()
+        if shot.rd_metric is not None and self._sides_measuring() and time.monotonic() < self.deadline:
+            QTimer.singleShot(250, lambda: self._save(shot))  # the readouts' SSIMULACRA2 and FLIP are not in yet
+            return
         measuring = any(self.window.controller.bits.job(name) is not None for name in SideName)
         if (self.window.canvas.error_maps.pending() or measuring) and time.monotonic() < self.deadline:
             QTimer.singleShot(250, lambda: self._save(shot))  # the maps are still being made
