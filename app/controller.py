@@ -167,9 +167,13 @@ class StudioController(QObject):
 
     # -- sides ---------------------------------------------------------------------------------
     def set_side_settings(self, name: SideName, settings: SideSettings, user: bool = True) -> None:
-        """A user's change of B ends automatic bitrate matching: B is theirs now."""
+        """A user's change of B ends automatic bitrate matching: B is theirs now. A user's change
+        of a side whose quality is being searched (a target size) ends the search: its end would
+        replace the user's choice."""
         if user and name is SideName.B:
             self._end_auto_match()
+        if user and self.matcher.searching() is name:
+            self.matcher.cancel()
         self.state.side(name).set_settings(settings)
 
     def _end_auto_match(self) -> None:
@@ -184,7 +188,10 @@ class StudioController(QObject):
         self.set_side_settings(source.other, self.state.side(source).settings)
 
     def cancel_side(self, name: SideName) -> None:
+        """Stop the side's encode, and a search of its quality (its probes are its encodes too)."""
         self.side_jobs.cancel(name)
+        if self.matcher.searching() is name:
+            self.matcher.cancel()
 
     def rerun_side(self, name: SideName) -> None:
         self.side_jobs.start(self.state.side(name))

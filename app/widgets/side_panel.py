@@ -81,20 +81,16 @@ class SidePanel(QGroupBox):
         self.readout_note.hide()
 
         form = QVBoxLayout(self)
-        for caption, widget in (("Codec", self.codec), ("Quality", self.quality)):
+        # Each control with its caption beside it: at 1280x720 the readout stays unscrolled.
+        controls = QFormLayout()
+        controls.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        controls.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for caption, widget, buddy in (("Codec", self.codec, self.codec), ("Quality", self.quality, self.quality),
+                                       ("Device", self.device, self.device), ("Target", self.target, self.target.edit)):
             label = QLabel(caption)
-            label.setBuddy(widget)
-            form.addWidget(label)
-            form.addWidget(widget)
-        # Short controls take their caption beside them: at 1280x720 the readout stays unscrolled.
-        beside = QFormLayout()
-        beside.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        device_label, target_label = QLabel("Device"), QLabel("Target")
-        device_label.setBuddy(self.device)
-        target_label.setBuddy(self.target.edit)
-        beside.addRow(device_label, self.device)
-        beside.addRow(target_label, self.target)
-        form.addLayout(beside)
+            label.setBuddy(buddy)
+            controls.addRow(label, widget)
+        form.addLayout(controls)
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.cancel_button)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from app.controller import StudioController
 from app.core.bitrate_matcher import BitrateMatcher, SearchReport
 from app.core.bitrate_search import BitrateSearch, SearchVerdict
 from app.core.codecs import SideSettings
@@ -21,7 +22,7 @@ from app.core.size_target import SizeTarget, SizeTargetError, parse_size_target
 from app.core.state import SideName, SideStatus
 
 from tests.app.helpers import make_window, outcome, wait_done
-from tests.app.test_controller_parts import FakeRunner, state_with
+from tests.app.test_controller_parts import FakeRunner, FakeService, state_with
 
 
 # -- the parser -------------------------------------------------------------------------------------
@@ -216,3 +217,20 @@ def test_an_unreachable_target_gives_the_message_and_the_nearest_size(qtbot, app
     assert f"{report.num_bytes:,} B" in text and box.result.text() in text  # the nearest reachable size
     wait_done(qtbot, window)
     assert c.state.b.status is SideStatus.DONE and c.state.b.result.num_bytes == report.num_bytes  # shown
+
+
+def test_the_user_taking_over_a_side_ends_its_target_search(qtbot, image64) -> None:
+    """Its end would set the quality the search found over the user's own choice."""
+    service = FakeService()
+    c = StudioController(SideSettings("jpeg", 0.6), SideSettings("webp", 0.5), service=service,
+                         sweep_enabled=False, auto_match=False)
+    c.set_image(image64)
+    for ends_it in (lambda: c.set_side_settings(SideName.A, SideSettings("jpeg", 0.3)),
+                    lambda: c.cancel_side(SideName.A)):
+        c.start_target(SideName.A, parse_size_target("1 KiB"))
+        (probe,) = service.runner.live(Priority.MATCH)
+        c.set_side_settings(SideName.B, SideSettings("webp", 0.7))  # the other side: the search goes on
+        assert c.matcher.searching() is SideName.A
+        ends_it()
+        assert not c.matching() and probe in service.runner.cancelled
+    assert c.state.a.settings == SideSettings("jpeg", 0.3)
