@@ -73,6 +73,10 @@ def _eval(args: argparse.Namespace) -> int:
     )
     results = evaluate_dataset(codecs, args.dataset, limit=args.limit, options=options)
     save_results(results, out, overwrite=True)
+    if args.csv:
+        from codec.eval.csv_export import write_csv
+
+        write_csv(results, args.csv)
     print(f"{results.dataset}: {len(results.image_names)} images, {len(results.codecs)} codecs, "
           f"{results.wall_seconds:.1f} s wall time")
     print(f"{'codec':<28} {'points':>6} {'bpp':>15} {'PSNR-RGB dB':>15} {'enc s':>7} {'dec s':>7} {'wall s':>7}")
@@ -83,7 +87,7 @@ def _eval(args: argparse.Namespace) -> int:
               f"{min(c.psnr_rgb):>7.2f}..{max(c.psnr_rgb):<6.2f} {enc:>7.3f} {dec:>7.3f} {c.wall_seconds or 0:>7.1f}")
     for note in results.notes:
         print(f"note: {note}")
-    print(f"results: {out}")
+    print(f"results: {out}" + (f"\nper-image CSV: {args.csv}" if args.csv else ""))
     return 0
 
 
@@ -206,6 +210,8 @@ def register(subparsers) -> None:
     p.add_argument("--codecs", help="comma-separated codecs with optional settings (NAME:key=value); "
                                     "default: every classic codec (see --list-codecs)")
     p.add_argument("--out", help="results JSON to write")
+    p.add_argument("--csv", metavar="FILE", help="also write every per-image value as CSV (image, codec, quality, "
+                                                  "bytes, bpp, psnr, ms-ssim, encode_s, decode_s)")
     p.add_argument("--limit", type=int, help="use only the first N images (by file name)")
     p.add_argument("--qualities", help="fixed normalized qualities for all codecs, e.g. 0.2,0.4,0.6 "
                                        "(default: a sweep per codec)")
