@@ -23,6 +23,7 @@ class Priority(IntEnum):
     """Higher runs first. A user's own request always beats background work."""
 
     SWEEP = 10
+    BATCH = 15  # a batch run (app.core.batch_run): above the sweep, below anything the user waits for
     MATCH = 20
     INTERACTIVE = 30
 

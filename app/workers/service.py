@@ -115,7 +115,7 @@ class EncodeService(QObject):
         key = CacheKey.of(image.key, settings)
         cached = self.cache.get(key) if use_cache else None
         if cached is not None:
-            self.perceptual.request(cached, image.pixels, urgent=priority > Priority.SWEEP)  # if dropped for another image
+            self.perceptual.request(cached, image.pixels, urgent=priority > Priority.BATCH)  # if dropped for another image
             QTimer.singleShot(0, self, lambda: self.jobFinished.emit(request_id, cached))
             return request_id
         primary = self._inflight.get(key)
@@ -219,7 +219,8 @@ class EncodeService(QObject):
         if isinstance(running, Job) and running.priority < priority:
             running.cancel(preempted=True)
         for job in self._jobs.values():
-            if job.priority == Priority.SWEEP and not on_model_thread(job.settings.codec) and not job.cancelled():
+            if (job.priority < min(priority, Priority.MATCH) and not on_model_thread(job.settings.codec)
+                    and not job.cancelled()):  # the sweep's, and the batch's for the user
                 job.cancel(preempted=True)
 
     def _raise_priority(self, job: Job, priority: Priority) -> None:
@@ -294,7 +295,7 @@ class EncodeService(QObject):
         job, subscribers = self._finish(job_id)
         if job is None:
             return
-        outcome = self.perceptual.request(outcome, job.image.pixels, urgent=job.priority > Priority.SWEEP)
+        outcome = self.perceptual.request(outcome, job.image.pixels, urgent=job.priority > Priority.BATCH)
         self.cache.put(CacheKey.of(outcome.image_key, outcome.settings), outcome)
         for request_id in subscribers:
             self.jobFinished.emit(request_id, outcome)
