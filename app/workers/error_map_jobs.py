@@ -1,36 +1,44 @@
-"""Error maps off the GUI thread, cached per outcome.
+"""Error maps off the GUI process, cached per outcome.
 
 The canvas asks :meth:`ErrorMapJobs.lookup` for a side's map each time it paints. A map not
-made yet is started on a private one-thread ``QThreadPool`` (one map at a time leaves the other
-core to the GUI and the encoders; the thread runs at the workers' lower priority) and the pane
-says so until ``ready`` fires. Finished maps are kept, least recently used first out, keyed by
-the identity of the arrays they were made from (an outcome's reconstruction is never mutated, and
-the cache holds the arrays, so an id cannot be reused while its entry lives): flipping between
-views, sides or map kinds, or changing the gain, never computes a map twice.
+made yet is queued for a child process of its own (:class:`~app.workers.child_process.ChildProcess`,
+one map at a time, at the workers' lower priority) and the pane says so until ``ready`` fires.
+A child process rather than a thread: the SSIM map's scipy filters hold Python's interpreter
+lock a strip at a time for seconds, and a thread holding it, however low its priority, made the
+GUI thread wait 53-171 ms for it on the loaded 2-core machine. A short-lived thread sends each
+pair to the process and waits for its levels (pickled as raw buffers: 2.6 MP costs the GUI
+thread nothing, the thread about 20 ms there and back), makes the image, and hands it to the GUI
+thread through a queued signal. Pictures no longer on screen are dropped from the queue, and the
+one being made is cancelled in the process (:meth:`retain`).
+
+Finished maps are kept, least recently used first out, keyed by the identity of the arrays they
+were made from (an outcome's reconstruction is never mutated, and the cache holds the arrays, so
+an id cannot be reused while its entry lives): flipping between views, sides or map kinds, or
+changing the gain, never computes a map twice.
 
 A map is an 8-bit indexed ``QImage`` (levels from :func:`app.core.error_maps.error_levels`) made
-on the worker; the gain is its colour table, set here when it changes (256 entries, no pixel
+off the GUI thread; the gain is its colour table, set here when it changes (256 entries, no pixel
 touched), so the G / Shift+G keys are instant even on a 33 MP image.
 
-scikit-image (and the part of SciPy it filters with) takes half a second to import, holding the
-interpreter for much of it; imported by the first map, that stalled the window for 134 ms at the
-very moment the user asked for a map. So the pool imports it a few seconds after start-up, when
-nothing waits for it.
+The process starts a few seconds after the window, importing scikit-image (half a second) as it
+starts, so that the first map waits for neither.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import threading
-import traceback
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from app.core.error_maps import ErrorMapKind, colour_table, error_levels
-from app.workers.priority import lower_current_thread_priority
+from app.core.error_maps import ErrorMapKind, colour_table
+from app.workers.child_process import ChildFailedError, ChildProcess, ChildStoppedError
+from app.workers.priority import BACKGROUND_NICE
 
 __all__ = ["ErrorMapJobs", "MapLookup", "levels_image"]
 
@@ -47,9 +55,11 @@ class MapLookup:
 
 @dataclass(eq=False)
 class _Entry:
+    key: _Key
     original: np.ndarray
     reconstruction: np.ndarray
-    cancel: threading.Event = field(default_factory=threading.Event)
+    token: int = 0
+    """Its request to the process, once sent."""
     image: QImage | None = None
     error: str = ""
     gain: float | None = None
@@ -69,68 +79,36 @@ def levels_image(levels: np.ndarray) -> QImage:
     return image
 
 
-class _WarmUp(QRunnable):
-    def run(self) -> None:
-        lower_current_thread_priority()
-        import skimage.metrics  # noqa: F401 - imported for its side effect: the first map need not wait
-
-
-class _Signals(QObject):
-    """Lives on the GUI thread; the runnables emit through it (queued to the receiver)."""
-
-    finished = Signal(object, object, object, str)  # key, its entry, QImage | None, error
-
-
-class _MapRunnable(QRunnable):
-    def __init__(self, key: _Key, entry: _Entry, signals: _Signals) -> None:
-        super().__init__()
-        self.key = key
-        self.entry = entry
-        self.signals = signals
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        lower_current_thread_priority()
-        entry = self.entry
-        try:
-            levels = error_levels(self.key[0], entry.original, entry.reconstruction, cancel=entry.cancel.is_set)
-            image = levels_image(levels) if levels is not None else None
-        except ValueError as exc:  # a picture too small for an SSIM window, or of another size
-            self.signals.finished.emit(self.key, entry, None, str(exc))
-        except Exception as exc:  # noqa: BLE001 - report, never crash the pool thread
-            traceback.print_exc()
-            self.signals.finished.emit(self.key, entry, None, f"internal error: {exc!r}")
-        else:
-            self.signals.finished.emit(self.key, entry, image, "")
-
-
 class ErrorMapJobs(QObject):
     """Computes and caches error maps; ``ready`` tells the canvas to repaint."""
 
     ready = Signal()
+    _finished = Signal(int, object, str)  # token, QImage | None (cancelled), error
 
     def __init__(self, parent: QObject | None = None, capacity: int = 8, warm_up_ms: int | None = 5000) -> None:
-        """``warm_up_ms``: import scikit-image on the pool this long after start (None: at the first map)."""
+        """``warm_up_ms``: start the process this long after start-up (None: at the first map)."""
         super().__init__(parent)
         self.capacity = capacity
         self.computed = 0
         """How many maps were computed (for tests: a cached map is not computed again)."""
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-        self._signals = _Signals(self)
-        self._signals.finished.connect(self._on_finished)
+        self._queue: list[_Entry] = []
+        self._running: _Entry | None = None
+        self._tokens = itertools.count(1)
+        self._process = ChildProcess(BACKGROUND_NICE, preload=("skimage.metrics",))
+        self._finished.connect(self._on_finished)
         if warm_up_ms is not None:
-            QTimer.singleShot(warm_up_ms, self, lambda: self.pool.start(_WarmUp()))
+            QTimer.singleShot(warm_up_ms, self, self._warm_up)
 
     def lookup(self, kind: ErrorMapKind, original: np.ndarray, reconstruction: np.ndarray, gain: float) -> MapLookup:
         """The map of ``reconstruction`` against ``original``, coloured for ``gain``; starts it if new."""
         key = (kind, id(original), id(reconstruction))
         entry = self._entries.get(key)
         if entry is None:
-            entry = _Entry(original, reconstruction)
+            entry = _Entry(key, original, reconstruction)
             self._entries[key] = entry
-            self.pool.start(_MapRunnable(key, entry, self._signals))
+            self._queue.append(entry)
+            self._dispatch()
         self._entries.move_to_end(key)
         if entry.error:
             return MapLookup(None, entry.error)
@@ -151,24 +129,65 @@ class ErrorMapJobs(QObject):
         alive = {id(a) for a in arrays}
         for key, entry in list(self._entries.items()):
             if not entry.done and not (key[1] in alive and key[2] in alive):
-                entry.cancel.set()
                 del self._entries[key]
+                if entry in self._queue:
+                    self._queue.remove(entry)
+                elif entry is self._running:
+                    self._process.cancel(entry.token)  # it answers None soon; the next starts then
 
-    def shutdown(self, timeout_ms: int = 10_000) -> None:
-        for entry in self._entries.values():
-            entry.cancel.set()
-        self.pool.clear()
-        self.pool.waitForDone(timeout_ms)
+    def shutdown(self) -> None:
+        """Forget the queue and end the process now (a map under way is abandoned)."""
+        self._queue.clear()
+        self._running = None
+        self._entries.clear()
+        self._process.stop()
 
-    def _on_finished(self, key: _Key, entry: _Entry, image: QImage | None, error: str) -> None:
-        if self._entries.get(key) is not entry or entry.cancel.is_set():
-            return  # retained away while it ran (the same pictures asked again have a new entry)
-        if image is None and not error:
-            del self._entries[key]  # cancelled: computed again if asked again
+    # -- internals --------------------------------------------------------------------------------
+    def _warm_up(self) -> None:
+        with contextlib.suppress(OSError):  # the first map says why
+            self._process.start()
+
+    def _dispatch(self) -> None:
+        if self._running is not None or not self._queue:
             return
-        entry.image, entry.error = image, error
-        self.computed += 1
-        done = [k for k, e in self._entries.items() if e.done]
-        for stale in done[:max(0, len(done) - self.capacity)]:
-            del self._entries[stale]
-        self.ready.emit()
+        entry = self._running = self._queue.pop(0)
+        entry.token = next(self._tokens)
+        try:
+            self._process.start()
+        except OSError as exc:
+            token, why = entry.token, f"the error-map process cannot start ({exc})"
+            QTimer.singleShot(0, self, lambda: self._on_finished(token, None, why))
+            return
+        threading.Thread(target=self._exchange, args=(entry.token, entry.key[0], entry.original, entry.reconstruction),
+                         name="error-map", daemon=True).start()
+
+    def _exchange(self, token: int, kind: ErrorMapKind, original: np.ndarray, reconstruction: np.ndarray) -> None:
+        """On a short-lived thread: have the process make the levels, make the image, hand it over."""
+        image: QImage | None = None
+        error = ""
+        try:
+            levels = self._process.call(token, "error_levels", kind, original, reconstruction)
+            image = levels_image(levels) if levels is not None else None
+        except ChildFailedError as exc:  # ValueError: a picture too small for an SSIM window, or of another size
+            error = exc.message if exc.kind == "ValueError" else f"internal error: {exc}"
+        except ChildStoppedError as exc:
+            error = f"the error-map {exc}"
+        with contextlib.suppress(RuntimeError):  # this object is gone (the window closed as it answered)
+            self._finished.emit(token, image, error)
+
+    def _on_finished(self, token: int, image: QImage | None, error: str) -> None:
+        entry = self._running
+        if entry is None or entry.token != token:
+            return  # shut down
+        self._running = None
+        if self._entries.get(entry.key) is entry:  # else retained away as it ran (asked again: a new entry)
+            if image is None and not error:
+                del self._entries[entry.key]  # cancelled: computed again if asked again
+            else:
+                entry.image, entry.error = image, error
+                self.computed += 1
+                done = [k for k, e in self._entries.items() if e.done]
+                for stale in done[:max(0, len(done) - self.capacity)]:
+                    del self._entries[stale]
+                self.ready.emit()
+        self._dispatch()

@@ -3,7 +3,7 @@
 The GUI thread keeps the queue: the user's own results (a side's encode, a bitrate match) go
 ahead of the sweep's points, one pair at a time goes to the process, and a request for a new
 image drops what was still queued for the old one (a result of it met again in the cache asks
-again). The process (:mod:`app.workers.metrics_process`, a child interpreter started on the first
+again). The process (a :class:`~app.workers.child_process.ChildProcess` started on the first
 request, with FLIP's OpenMP on one thread) runs below the encoders' priority; a short-lived
 thread hands it each pair and waits for the answer, which comes back through a queued signal, so
 the GUI thread never blocks on the process. A measurement that does not answer in a generous time
@@ -16,24 +16,24 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
-import pickle
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass
-from typing import IO
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core import perceptual
 from app.core.results import EncodeOutcome
+from app.workers.child_process import ChildFailedError, ChildProcess, ChildStoppedError
+from app.workers.priority import BACKGROUND_NICE
 
 __all__ = ["PerceptualJobs", "MAX_RESTARTS"]
 
 MAX_RESTARTS = 3
 """Starts in a row that ended without an answer before the metrics are given up for the session."""
+
+METRICS_NICE = min(19, BACKGROUND_NICE + 5)
+"""Below the encoders (the sides' results come first), far below the GUI."""
 
 
 @dataclass(eq=False)
@@ -60,7 +60,7 @@ class PerceptualJobs(QObject):
         """Measurements answered by the process (for tests)."""
         self._queue: list[_Request] = []
         self._running: _Request | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process = ChildProcess(METRICS_NICE)
         self._failures = 0  # starts in a row that ended without an answer
         self._last_failure = ""
         self._tokens = itertools.count(1)
@@ -96,7 +96,7 @@ class PerceptualJobs(QObject):
         self._closed = True
         self._queue.clear()
         self._running = None
-        self._stop_process()
+        self._process.stop()
 
     # -- internals --------------------------------------------------------------------------------
     def _enqueue(self, request: _Request) -> None:
@@ -113,39 +113,27 @@ class PerceptualJobs(QObject):
             QTimer.singleShot(0, self, lambda: self._on_answered(token, self._last_failure))
             return
         try:
-            process = self._start_process()
+            self._process.start()
         except OSError as exc:
             self._failures = MAX_RESTARTS
             self._last_failure = f"the metrics process cannot start ({exc})"
             QTimer.singleShot(0, self, lambda: self._on_answered(token, self._last_failure))
             return
-        threading.Thread(target=self._exchange, args=(process, token, request.reference, request.outcome.reconstruction),
+        threading.Thread(target=self._exchange, args=(token, request.reference, request.outcome.reconstruction),
                          name="perceptual-metrics", daemon=True).start()
         megapixels = request.outcome.height * request.outcome.width / 1e6
         timeout_ms = int(1000 * max(60.0, self.seconds_per_megapixel * megapixels))
         QTimer.singleShot(timeout_ms, self, lambda: self._give_up(token))
 
-    def _start_process(self) -> subprocess.Popen[bytes]:
-        if self._process is None or self._process.poll() is not None:
-            self._stop_process()
-            env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-            self._process = subprocess.Popen([sys.executable, "-m", "app.workers.metrics_process"],
-                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        return self._process
-
-    def _exchange(self, process: subprocess.Popen[bytes], token: int, reference: np.ndarray,
-                  reconstruction: np.ndarray) -> None:
+    def _exchange(self, token: int, reference: np.ndarray, reconstruction: np.ndarray) -> None:
         """On a short-lived thread: send one pair, wait for its answer, hand it to the GUI thread."""
         answer: object
         try:
-            pipe_in, pipe_out = _pipes(process)
-            pickle.dump((token, reference, reconstruction), pipe_in, protocol=pickle.HIGHEST_PROTOCOL)
-            pipe_in.flush()
-            answered, answer = pickle.load(pipe_out)
-            if answered != token:
-                answer = "the metrics process answered another request"
-        except (OSError, EOFError, ValueError, pickle.PickleError) as exc:  # it died, or was ended
-            answer = _Stopped(f"the metrics process stopped ({type(exc).__name__})")
+            answer = self._process.call(token, "perceptual_metrics", reference, reconstruction)
+        except ChildFailedError as exc:
+            answer = str(exc)
+        except ChildStoppedError as exc:
+            answer = _Stopped(f"the metrics {exc}")  # "the metrics process stopped (EOFError)"
         with contextlib.suppress(RuntimeError):  # this object is gone (the window closed as it answered)
             self._answered.emit(token, answer)
 
@@ -171,24 +159,6 @@ class PerceptualJobs(QObject):
         if request is None or request.token != token:
             return
         self._running = None
-        self._stop_process()  # a new process for the next request
+        self._process.stop()  # a new process for the next request
         self.measured.emit(perceptual.failed(request.outcome, "took too long"))
         self._dispatch()
-
-    def _stop_process(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()  # nothing to save: it holds only the pair it was measuring
-            process.wait()
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-
-
-def _pipes(process: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
-    if process.stdin is None or process.stdout is None:
-        raise OSError("no pipes to the metrics process")
-    return process.stdin, process.stdout
