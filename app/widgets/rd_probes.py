@@ -6,6 +6,8 @@ target rate; the line marks the target, labelled with the side. A match's marks 
 a target search's stay until the side's next search or a new image (the
 :class:`~app.core.bitrate_matcher.BitrateMatcher` says when, through the controller).
 The crosses are ``PlotDataItem`` so they follow the log-rate axis; the line is placed by hand.
+On the right-hand plot they show the metric it shows (MS-SSIM, SSIMULACRA2 or FLIP), redrawn
+when the user picks another.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class ProbeMarks:
     def __init__(self, plot: RDPlot) -> None:
         self.plot = plot
         self._targets: dict[SideName, float | None] = dict.fromkeys(SideName)
+        self._points: dict[SideName, list[RDPoint]] = {name: [] for name in SideName}
         self._crosses: dict[SideName, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self._lines: dict[SideName, tuple[pg.InfiniteLine, pg.InfiniteLine]] = {}
         for name in SideName:
@@ -47,28 +50,35 @@ class ProbeMarks:
             self._crosses[name] = (crosses[0], crosses[1])
             self._lines[name] = (lines[0], lines[1])
         plot.log_rate.toggled.connect(lambda _on: self._place_lines())
+        plot.metricChanged.connect(lambda _key: self._draw_right_crosses())
 
     def show(self, side: SideName, target_bpp: float | None, points: list[RDPoint]) -> None:
         """The probes of ``side``'s search so far; ``target_bpp`` None clears them."""
         self._targets[side] = target_bpp
-        psnr_item, msssim_item = self._crosses[side]
-        shown = points if target_bpp is not None else []
+        shown = self._points[side] = list(points) if target_bpp is not None else []
         with_psnr = [p for p in shown if p.psnr is not None and math.isfinite(p.psnr)]
-        with_ms = [p for p in shown if p.msssim_db is not None and math.isfinite(p.msssim_db)]
-        psnr_item.setData([p.bpp for p in with_psnr], [p.psnr for p in with_psnr])
-        msssim_item.setData([p.bpp for p in with_ms], [p.msssim_db for p in with_ms])
+        self._crosses[side][0].setData([p.bpp for p in with_psnr], [p.psnr for p in with_psnr])
+        self._draw_right_crosses(side)
         self._place_lines()
 
     def probes(self, side: SideName) -> list[tuple[float, float]]:
         """(bpp, PSNR) of each probe shown for ``side`` on the PSNR plot."""
-        item = self._crosses[side][0]
-        if item.xData is None:
-            return []
-        return [(float(x), float(y)) for x, y in zip(item.xData, item.yData, strict=True)]
+        return _drawn(self._crosses[side][0])
+
+    def right_probes(self, side: SideName) -> list[tuple[float, float]]:
+        """(bpp, the right-hand plot's metric) of each probe shown for ``side`` there."""
+        return _drawn(self._crosses[side][1])
 
     def target(self, side: SideName) -> float | None:
         """The target rate marked for ``side`` (None: no line)."""
         return self._targets[side]
+
+    def _draw_right_crosses(self, side: SideName | None = None) -> None:
+        """The right-hand plot's crosses of ``side`` (None: both sides) in its current metric."""
+        metric = self.plot.right_metric
+        for name in (side,) if side is not None else tuple(SideName):
+            drawn = [(p.bpp, value) for p in self._points[name] if (value := metric.of_point(p)) is not None]
+            self._crosses[name][1].setData([bpp for bpp, _ in drawn], [value for _, value in drawn])
 
     def _place_lines(self) -> None:
         log = self.plot.log_rate.isChecked()
@@ -80,3 +90,9 @@ class ProbeMarks:
                     continue
                 line.setPos(math.log10(bpp) if log else bpp)  # the view's x is log10(bpp) in log mode
                 line.setVisible(True)
+
+
+def _drawn(item: pg.PlotDataItem) -> list[tuple[float, float]]:
+    if item.xData is None:
+        return []
+    return [(float(x), float(y)) for x, y in zip(item.xData, item.yData, strict=True)]
