@@ -6,6 +6,7 @@ bitrate to A) into calls on its parts, and routes the job service's signals back
 - :class:`~app.core.side_jobs.SideJobs`: each side's own encode; results of superseded jobs
   are dropped, so a slow old encode can never overwrite a newer setting;
 - :class:`~app.core.sweep_scheduler.SweepScheduler`: the background RD sweep;
+- :class:`~app.core.batch_run.BatchRun`: the batch queue's images x codecs x qualities, in the background;
 - :class:`~app.core.bitrate_matcher.BitrateMatcher`: one side's quality searched for the other's bitrate
   or for a size the user typed;
 - :class:`~app.core.bits_jobs.BitsJobs`: the bits view's reports, made on the model thread;
@@ -23,10 +24,12 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core.backends.msp import MspInfo
 from app.core.batch import BatchQueue
+from app.core.batch_run import BatchRun
 from app.core.bitrate_matcher import BitrateMatcher
 from app.core.bits_jobs import BitsJobs
 from app.core.codecs import SideSettings, has_devices, on_model_thread
-from app.core.image_io import LoadedImage
+from app.core.image_io import LoadedImage, load_image
+from app.core.lof_trajectory import LofTrajectories
 from app.core.perceptual import show_measured
 from app.core.rd_disk_cache import RDDiskCache
 from app.core.rd_persistence import RDPersistence
@@ -72,8 +75,10 @@ class StudioController(QObject):
         self.auto_match = auto_match
         self.side_jobs = SideJobs(self.state, self.service)
         self.sweep = SweepScheduler(self.state, self.rd, self.service, enabled=sweep_enabled)
+        self.batch_run = BatchRun(self.service, load_image)
         self.matcher = BitrateMatcher(self.state, self.service)
         self.bits = BitsJobs(self.state, self.view, self.service)
+        self.lof = LofTrajectories(self.state)  # each side's LOF path, for the RD plot
         self.saved_rd = RDPersistence(self.rd, rd_cache, lambda: self.service.msp_info)
         self.file_actions = FileActions(self.state, self.batch, self.service, self.files, self.side_jobs, self)
 
@@ -240,17 +245,20 @@ class StudioController(QObject):
         self.side_jobs.on_finished(job_id, outcome)
         self.sweep.on_finished(job_id)
         self.matcher.on_finished(job_id, outcome)
+        self.batch_run.on_finished(job_id, outcome)
 
     def _on_failed(self, job_id: int, text: str) -> None:
         self.side_jobs.on_failed(job_id, text)
         self.sweep.on_failed(job_id)
         self.matcher.on_failed(job_id, text)
+        self.batch_run.on_failed(job_id, text)
         self.bits.on_failed(job_id, text)
 
     def _on_cancelled(self, job_id: int, preempted: bool) -> None:
         self.side_jobs.on_cancelled(job_id)
         self.sweep.on_cancelled(job_id, preempted)
         self.matcher.on_cancelled(job_id, preempted)
+        self.batch_run.on_cancelled(job_id, preempted)
 
     def _on_msp_ready(self, info: MspInfo) -> None:
         self.mspInfoChanged.emit(info)
@@ -269,6 +277,7 @@ class StudioController(QObject):
     # -- lifetime ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
         self.sweep.stop()
+        self.batch_run.cancel()
         self.matcher.cancel()
         self.service.shutdown()
         self.files.shutdown()

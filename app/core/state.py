@@ -45,6 +45,12 @@ class JobProgress:
     fraction: float | None
     """0..1, or None for an indeterminate stage."""
     text: str
+    iteration: int | None = None
+    """The codec's iteration of that stage (an LOF iteration), where it counts them."""
+    estimated_bpp: float | None = None
+    """The running rate estimate (LOF: from the likelihoods, not a file)."""
+    psnr: float | None = None
+    """PSNR of the current iterate's reconstruction, where the codec reports it."""
 
 
 class SideState:

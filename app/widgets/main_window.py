@@ -45,6 +45,7 @@ from app.core.resources import DEMO_IMAGE
 from app.core.state import SideName, SideState, SideStatus
 from app.settings_store import AppSettings
 from app.widgets.batch_list import BatchQueueView
+from app.widgets.batch_panel import BatchPanel
 from app.widgets.bits_panel import BitsPanel, BitsPresenter
 from app.widgets.bookmark_menu import BookmarkMenu
 from app.widgets.canvas import ComparisonCanvas
@@ -53,6 +54,7 @@ from app.widgets.elided_label import ElidedLabel
 from app.widgets.header_panel import HeaderPanel
 from app.widgets.message_bar import MessageBar
 from app.widgets.presentation import PresentationMode
+from app.widgets.rd_lof_path import LofPathMarks
 from app.widgets.rd_plot import RDPlot
 from app.widgets.rd_probes import ProbeMarks
 from app.widgets.shortcut_help import show_shortcut_help
@@ -131,18 +133,24 @@ class MainWindow(QMainWindow):
         self.rd_plot = RDPlot(c.rd)
         self.rd_plot.set_reference(load_vtm_kodak())
         self.rd_probes = ProbeMarks(self.rd_plot)
+        self.rd_lof = LofPathMarks(self.rd_plot, c.lof)
         self.batch_view = BatchQueueView(c.batch)
         self.header_panel = HeaderPanel()
         self.rd_dock = self._dock("RD plot", "rdDock", self.rd_plot, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.batch_dock = self._dock("Batch queue", "batchDock", self.batch_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.header_dock = self._dock("Bitstream header", "headerDock", self.header_panel,
                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.batch_panel = BatchPanel(c.batch_run, c.batch)
+        self.batch_run_dock = self._dock("Batch run", "batchRunDock", self.batch_panel,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.batch_dock, self.batch_run_dock)
         self.tabifyDockWidget(self.batch_dock, self.header_dock)
         self.bits_panel = BitsPanel(view)
         self.bits_dock = self._dock("Where the bits go", "bitsDock", self.bits_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.header_dock, self.bits_dock)
         self.bits = BitsPresenter(c.bits, c.state, view, self.canvas, self.bits_panel, self)
         self.batch_dock.hide()
+        self.batch_run_dock.hide()
         self.header_dock.hide()
         self.bits_dock.hide()
         self.rd_height = DockHeightKeeper(self, self.rd_dock, RD_SHARE)
@@ -286,7 +294,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
             action.toggled.connect(self._bits_toggled)
         view_menu.addSeparator()
-        for dock in (self.rd_dock, self.batch_dock, self.header_dock, self.bits_dock):
+        for dock in (self.rd_dock, self.batch_dock, self.batch_run_dock, self.header_dock, self.bits_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
         self.bookmarks = BookmarkMenu(view_menu.addMenu("View &bookmarks"), c.view, self.settings, self)
@@ -316,6 +324,8 @@ class MainWindow(QMainWindow):
             lambda settings, to_b: c.load_point(settings, SideName.B if to_b else SideName.A))
         self.batch_view.openRequested.connect(c.open_path)
         c.batch.changed.connect(lambda: self.batch_dock.show() if len(c.batch) else None)
+        c.batch.changed.connect(lambda: self.batch_run_dock.show() if len(c.batch) else None)
+        self.batch_panel.message.connect(self.show_message)
         for name, panel in self.panels.items():
             panel.settingsRequested.connect(lambda s, n=name: c.set_side_settings(n, s))
             panel.copyRequested.connect(lambda n=name: c.copy_settings(n))

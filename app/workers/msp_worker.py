@@ -36,7 +36,8 @@ def progress_from_report(report: Progress) -> JobProgress:
         parts.append(f"{report.estimated_bpp:.3f} bpp estimated")
     if report.psnr is not None:
         parts.append(f"{report.psnr:.2f} dB")
-    return JobProgress(stage=report.stage, fraction=fraction, text=" · ".join(parts))
+    return JobProgress(stage=report.stage, fraction=fraction, text=" · ".join(parts), iteration=report.iteration,
+                       estimated_bpp=report.estimated_bpp, psnr=report.psnr)
 
 
 class MspWorker(QObject):

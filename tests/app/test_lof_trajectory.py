@@ -1,0 +1,118 @@
+"""LOF live: each side's LOF trajectory (core) and its path on the RD plot's PSNR plot (widget)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from app.core.codecs import SideSettings
+from app.core.image_io import LoadedImage
+from app.core.lof_trajectory import LofTrajectories, TrajectoryPoint
+from app.core.rd_store import RDStore
+from app.core.state import ComparisonState, JobProgress, SideName
+from app.widgets.rd_lof_path import LofPathMarks
+from app.widgets.rd_plot import RDPlot
+
+from tests.app.helpers import drop_paths, make_window, outcome, wait_done
+
+BALANCED = SideSettings("msp-balanced", 0.5)
+# (iteration, estimated bpp, PSNR) of a made-up LOF run: the rate falls, the PSNR rises a little.
+REPORTS = [(1, 0.80, 30.1), (4, 0.74, 30.3), (7, 0.69, 30.4), (12, 0.66, 30.6)]
+
+
+def _lof(iteration: int, bpp: float | None, psnr: float | None, total: int = 12) -> JobProgress:
+    return JobProgress("lof", iteration / total, f"LOF {iteration}/{total}", iteration=iteration,
+                       estimated_bpp=bpp, psnr=psnr)
+
+
+def _run(state: ComparisonState, name: SideName = SideName.A) -> None:
+    """What the controller does to a side during a balanced encode: preview, LOF reports, result."""
+    side = state.side(name)
+    preview = outcome("img", replace(side.settings, codec="msp-fast"), bpp=0.9, psnr=29.8)
+    side.set_result(replace(preview, preview=True))
+    for iteration, bpp, psnr in REPORTS:
+        side.set_progress(_lof(iteration, bpp, psnr))
+    side.set_progress(JobProgress("coding", 0.5, "coding"))  # not LOF: no point
+    side.set_result(outcome("img", side.settings, bpp=0.68, psnr=30.4))
+
+
+def test_a_trajectory_runs_from_the_preview_through_the_estimates_to_the_true_point(image64: LoadedImage) -> None:
+    state = ComparisonState(BALANCED, SideSettings("jpeg", 0.5))
+    lof = LofTrajectories(state)
+    changed: list[SideName] = []
+    lof.changed.connect(changed.append)
+    _run(state)
+    trajectory = lof.trajectory(SideName.A)
+    assert trajectory.codec == "msp-balanced"  # the side's codec (its colour), not its preview's
+    assert trajectory.start == TrajectoryPoint(0.9, 29.8)
+    assert [(p.iteration, p.bpp, p.psnr) for p in trajectory.estimates] == REPORTS
+    assert trajectory.final == TrajectoryPoint(0.68, 30.4)
+    assert [p.bpp for p in trajectory.path] == [0.9] + [r[1] for r in REPORTS]
+    assert lof.trajectory(SideName.B).empty and set(changed) == {SideName.A}
+    # A report without PSNR (or without a rate) is not a point: only what exists is drawn.
+    state.a.set_progress(_lof(3, 0.7, None))
+    assert len(lof.trajectory(SideName.A).estimates) == len(REPORTS)
+    # A new setting clears the path; so does a new image (the sides' results go).
+    state.a.set_settings(BALANCED.with_(quality=0.7))
+    assert lof.trajectory(SideName.A).empty
+    _run(state, SideName.B)
+    state.set_image(image64)
+    assert lof.trajectory(SideName.B).empty
+
+
+def test_a_result_without_lof_draws_no_trajectory() -> None:
+    state = ComparisonState(SideSettings("jpeg", 0.5), SideSettings("msp-fast", 0.5))
+    lof = LofTrajectories(state)
+    state.a.set_result(outcome("img", state.a.settings))
+    state.b.set_result(outcome("img", state.b.settings))
+    assert lof.trajectory(SideName.A).empty and lof.trajectory(SideName.B).empty
+
+
+def test_the_path_is_drawn_at_the_reported_coordinates_then_the_true_point(qtbot) -> None:
+    state = ComparisonState(BALANCED, SideSettings("jpeg", 0.5))
+    lof = LofTrajectories(state)
+    plot = RDPlot(RDStore())
+    qtbot.addWidget(plot)
+    marks = LofPathMarks(plot, lof)
+    side = state.a
+    side.set_result(replace(outcome("img", SideSettings("msp-fast", 0.5), bpp=0.9, psnr=29.8), preview=True))
+    for iteration, bpp, psnr in REPORTS:
+        side.set_progress(_lof(iteration, bpp, psnr))
+    qtbot.waitUntil(lambda: len(marks.path_points(SideName.A)) == 1 + len(REPORTS), timeout=2000)
+    assert marks.path_points(SideName.A) == [(0.9, 29.8)] + [(bpp, psnr) for _i, bpp, psnr in REPORTS]
+    assert marks.start_point(SideName.A) == (0.9, 29.8) and marks.final_point(SideName.A) is None
+    assert marks.redraws < len(REPORTS) + 1  # a burst of reports is one redraw, not one per point
+    side.set_result(outcome("img", side.settings, bpp=0.68, psnr=30.4))
+    qtbot.waitUntil(lambda: marks.final_point(SideName.A) == (0.68, 30.4), timeout=2000)
+    assert len(marks.path_points(SideName.A)) == 1 + len(REPORTS)  # the estimates stay beside the truth
+    plot.set_log_rate(True)  # the path follows the log-rate axis: same data, log view
+    assert marks.path_points(SideName.A)[0] == (0.9, 29.8)
+    side.set_settings(BALANCED.with_(quality=0.3))
+    qtbot.waitUntil(lambda: not marks.path_points(SideName.A), timeout=2000)
+    assert marks.final_point(SideName.A) is None and marks.start_point(SideName.A) is None
+
+
+def test_a_real_balanced_encode_draws_its_lof_path_before_its_result(qtbot, app_settings, png64: Path) -> None:
+    window = make_window(qtbot, app_settings, BALANCED, SideSettings("jpeg", 0.5))
+    lof, marks = window.controller.lof, window.rd_lof
+    side = window.controller.state.a
+    drawn_before_result: list[int] = []
+    side.result_changed.connect(lambda s: drawn_before_result.append(len(marks.path_points(SideName.A)))
+                                if s.result is not None and not s.result.preview
+                                and s.result.settings == BALANCED else None)
+    drop_paths(window, [png64])
+    wait_done(qtbot, window, timeout=300000)  # LOF: 5-10 s an iteration on a busy 2-core machine
+    result = side.result
+    assert result is not None and result.settings == BALANCED
+    trajectory = lof.trajectory(SideName.A)
+    # The preview's true point and at least one estimate were on the plot before the result landed.
+    assert drawn_before_result and drawn_before_result[0] >= 2
+    assert trajectory.start is not None and trajectory.estimates
+    iterations = [p.iteration for p in trajectory.estimates]
+    assert iterations == sorted(iterations) and iterations[-1] is not None and iterations[-1] >= 12
+    qtbot.waitUntil(lambda: marks.final_point(SideName.A) == (result.bpp, result.metrics.psnr), timeout=2000)
+    assert marks.path_points(SideName.A) == [(p.bpp, p.psnr) for p in trajectory.path]
+    last = trajectory.estimates[-1]
+    print(f"LOF on png64: {len(trajectory.estimates)} estimates, last {last}, true {trajectory.final}, "
+          f"preview {trajectory.start}")
+    assert abs(last.psnr - result.metrics.psnr) < 3.0  # an estimate of this result, not of another
