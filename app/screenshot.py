@@ -10,11 +10,13 @@ those, by file name without .png). ``--size 1280x720,1920x1080`` with
 ``--screenshot window-{size}.png`` grabs the same window at each size, from one run (one encode
 and one sweep), so that a person can check the layout on a projector and on a large screen.
 The set also grabs the pixel loupe, the SSIM error maps and side A's bits map (a shot with an
-error map or a bits map waits until the maps are made).
+error map or a bits map waits until the maps are made), and side A's LOF trajectory on the RD plot
+(it encodes A with MSP balanced, if A's own encode drew none, and waits for the result).
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QPointF, QTimer
 from PySide6.QtWidgets import QApplication
 
+from app.core.atomic import export_png
 from app.core.error_maps import ErrorMapKind
 from app.core.rd_metrics import DEFAULT_PLOT_METRIC
 from app.core.snapshot import save_snapshot
@@ -33,6 +36,7 @@ from app.widgets.snapshot_export import comparison_snapshot
 __all__ = ["Shot", "Screenshotter", "standard_set", "sized_shots"]
 
 _FINAL = (SideStatus.DONE, SideStatus.FAILED, SideStatus.CANCELLED)
+LOF_SHOT_CODEC = "msp-balanced"  # the cheapest profile that overfits its latent
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,12 @@ class Shot:
     bits: frozenset[str] = frozenset()
     """The sides ("A", "B") whose pane shows where its bits go, with the bits dock open (the shot
     waits for their reports)."""
+    lof: SideName | None = None
+    """Encode this side with MSP balanced (LOF) unless its LOF trajectory is already drawn, and wait
+    for the result: the RD plot shows the trajectory and the true point."""
+    batch: tuple[str, ...] = ()
+    """Run a batch of these codecs (at :data:`BATCH_SHOT_QUALITIES`) over the batch queue (when empty:
+    the four quarters of the current image) in the "Batch run" dock, and wait for it to end."""
 
 
 def sized_shots(path: Path, sizes: list[tuple[int, int]], view: ViewMode, *, zoom: float | None = None,
@@ -81,6 +91,9 @@ LOUPE_DEMO_POINT = (512.0, 171.0)
 """The red macaw's eye in the demo image (kodim23): an edge, where the codecs differ."""
 
 
+BATCH_SHOT_QUALITIES = "0.2, 0.4, 0.6, 0.8, 0.9"
+
+
 def standard_set(folder: Path) -> list[Shot]:
     return [
         Shot(folder / "split.png", ViewMode.SPLIT),
@@ -94,6 +107,8 @@ def standard_set(folder: Path) -> list[Shot]:
         Shot(folder / "presentation.png", ViewMode.SIDE_BY_SIDE, presenting=True),
         Shot(folder / "target-size.png", ViewMode.SPLIT, rd_height=400, target=(SideName.B, "20 KiB")),
         Shot(folder / "comparison-snapshot.png", ViewMode.SIDE_BY_SIDE, zoom=2.0, snapshot=True),
+        Shot(folder / "lof-live.png", ViewMode.SPLIT, rd_height=470, lof=SideName.A),
+        Shot(folder / "batch-run.png", ViewMode.SPLIT, batch=("jpeg", "webp", "vvc")),
     ]
 
 
@@ -107,6 +122,9 @@ class Screenshotter(QObject):
         self.deadline = time.monotonic() + timeout_s
         self.ready_at: float | None = None
         self._target_typed: Shot | None = None
+        self._lof_started: Shot | None = None
+        self._batch_started: Shot | None = None
+        self._batch_folder: tempfile.TemporaryDirectory[str] | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(250)
         self.timer.timeout.connect(self._poll)
@@ -140,6 +158,14 @@ class Screenshotter(QObject):
         if shot.target is not None and self._target_typed is not shot:
             self._type_target(shot, shot.target)  # then wait for its search, like for the sides
             return
+        if shot.lof is not None and self._lof_started is not shot:
+            self._start_lof(shot, shot.lof)  # then wait for its result, like for the sides
+            return
+        if shot.batch and self._batch_started is not shot:
+            self._start_batch(shot)
+            return
+        if shot.batch and c.batch_run.running() and not timed_out:
+            return
         self.timer.stop()
         self._take(self.shots.pop(0))
 
@@ -149,6 +175,36 @@ class Screenshotter(QObject):
         box = self.window.panels[name].target
         box.edit.setText(text)
         box.submit()
+
+    def _start_lof(self, shot: Shot, name: SideName) -> None:
+        self._lof_started = shot
+        c = self.window.controller
+        if c.lof.trajectory(name).final is not None:
+            return  # the side's own LOF encode drew it already
+        side = c.state.side(name)
+        settings = side.settings.with_(codec=LOF_SHOT_CODEC)
+        if settings == side.settings:  # its result came from the cache, with no trajectory: another quality
+            settings = settings.with_(quality=round(max(0.0, settings.quality - 0.05), 2))
+        c.set_side_settings(name, settings, user=False)
+
+    def _start_batch(self, shot: Shot) -> None:
+        self._batch_started = shot
+        c = self.window.controller
+        if not len(c.batch) and c.image is not None:
+            self._batch_folder = tempfile.TemporaryDirectory(prefix="msp-batch-shot-")
+            pixels = c.image.pixels
+            h, w = pixels.shape[0] // 2, pixels.shape[1] // 2
+            paths = []
+            for i, (y, x) in enumerate(((0, 0), (0, w), (h, 0), (h, w))):
+                paths.append(Path(self._batch_folder.name) / f"quarter{i + 1}.png")
+                export_png(paths[-1], pixels[y:y + h, x:x + w])
+            c.batch.add(paths)
+        panel = self.window.batch_panel
+        panel.set_codecs(shot.batch)
+        panel.qualities.setText(BATCH_SHOT_QUALITIES)
+        self.window.batch_run_dock.show()
+        self.window.batch_run_dock.raise_()
+        panel.start()
 
     def _take(self, shot: Shot) -> None:
         if shot.size is not None:
@@ -160,6 +216,8 @@ class Screenshotter(QObject):
         view.set_loupe(shot.loupe_at is not None)
         for name in SideName:
             view.set_bits_shown(name.value, name.value in shot.bits)
+        if not shot.batch:
+            self.window.batch_run_dock.hide()
         if shot.bits:
             self.window.show_bits_dock()
         else:
