@@ -238,6 +238,8 @@ class Screenshotter(QObject):
         if shot.loupe_at is not None:
             canvas.set_loupe_cursor(QPointF(*canvas.pane_at(QPointF(0, 0)).to_screen(*shot.loupe_at)))
         self.window.rd_plot.set_metric(shot.rd_metric or DEFAULT_PLOT_METRIC)
+        if shot.lof is not None:
+            self.window.rd_lof.zoom_to(shot.lof)  # the trajectory spans a few hundredths of a bpp
         canvas.update()  # asks for the error maps, if any
         QTimer.singleShot(400, lambda: self._save(shot))
 

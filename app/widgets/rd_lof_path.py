@@ -38,7 +38,8 @@ class _SideMarks:
         self.start = pg.PlotDataItem([], [], pen=None, symbol="d", symbolSize=10)
         self.gap = pg.PlotDataItem([], [])
         self.final = pg.PlotDataItem([], [], pen=None, symbol="star", symbolSize=15)
-        self.label = pg.TextItem(f"{name.value} · LOF (estimated)", anchor=(0.0, 1.2))
+        # Right-aligned to the last estimate: the path ends near the side's point, at the axis's right end.
+        self.label = pg.TextItem(f"{name.value} · LOF (estimated)", anchor=(1.0, 1.2))
         self.label.setVisible(False)
         for z, item in enumerate((self.gap, self.path, self.start, self.final, self.label)):
             item.setZValue(15 + z)  # over the curves, under the A/B rings (20)
@@ -105,6 +106,22 @@ class LofPathMarks:
         for name, marks in self._marks.items():
             estimates = self.trajectories.trajectory(name).estimates
             marks.place_label(estimates[-1] if estimates else None, log)
+
+    def zoom_to(self, name: SideName, margin: float = 0.6) -> bool:
+        """Show just the side's trajectory on the PSNR plot (its extent plus ``margin`` of it on each
+        side; the rate axis is shared); False when it has no points."""
+        trajectory = self.trajectories.trajectory(name)
+        points = list(trajectory.path) + ([trajectory.final] if trajectory.final is not None else [])
+        if not points:
+            return False
+        log = self.plot.log_rate.isChecked()
+        xs = [math.log10(p.bpp) if log else p.bpp for p in points if p.bpp > 0 or not log]
+        ys = [p.psnr for p in points]
+        dx = max(max(xs) - min(xs), 0.01)
+        dy = max(max(ys) - min(ys), 0.1)
+        self.plot.psnr_plot.setRange(xRange=(min(xs) - margin * dx, max(xs) + margin * dx),
+                                     yRange=(min(ys) - margin * dy, max(ys) + margin * dy), padding=0)
+        return True
 
     # -- what is drawn (for tests) ----------------------------------------------------------------
     def path_points(self, name: SideName) -> list[tuple[float, float]]:
