@@ -5,11 +5,11 @@ made yet is queued for a child process of its own (:class:`~app.workers.child_pr
 one map at a time, at the workers' lower priority) and the pane says so until ``ready`` fires.
 A child process rather than a thread: the SSIM map's scipy filters hold Python's interpreter
 lock a strip at a time for seconds, and a thread holding it, however low its priority, made the
-GUI thread wait 53-171 ms for it on the loaded 2-core machine. A short-lived thread sends each
-pair to the process and waits for its levels (pickled as raw buffers: 2.6 MP costs the GUI
-thread nothing, the thread about 20 ms there and back), makes the image, and hands it to the GUI
-thread through a queued signal. Pictures no longer on screen are dropped from the queue, and the
-one being made is cancelled in the process (:meth:`retain`).
+GUI thread wait 53-171 ms for it on the loaded 2-core machine. The process's caller thread
+sends each pair and waits for its levels (through shared memory: the GUI thread does none of
+it), makes the image, and hands it to the GUI thread through a queued signal. Pictures no
+longer on screen are dropped from the queue, and the one being made is cancelled in the process
+(:meth:`retain`).
 
 Finished maps are kept, least recently used first out, keyed by the identity of the arrays they
 were made from (an outcome's reconstruction is never mutated, and the cache holds the arrays, so
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -158,20 +157,19 @@ class ErrorMapJobs(QObject):
             token, why = entry.token, f"the error-map process cannot start ({exc})"
             QTimer.singleShot(0, self, lambda: self._on_finished(token, None, why))
             return
-        threading.Thread(target=self._exchange, args=(entry.token, entry.key[0], entry.original, entry.reconstruction),
-                         name="error-map", daemon=True).start()
+        self._process.submit(entry.token, "error_levels", (entry.key[0], entry.original, entry.reconstruction),
+                             self._answered)
 
-    def _exchange(self, token: int, kind: ErrorMapKind, original: np.ndarray, reconstruction: np.ndarray) -> None:
-        """On a short-lived thread: have the process make the levels, make the image, hand it over."""
+    def _answered(self, token: int, levels: object) -> None:
+        """On the process's caller thread: make the image, hand it to the GUI thread."""
         image: QImage | None = None
         error = ""
-        try:
-            levels = self._process.call(token, "error_levels", kind, original, reconstruction)
-            image = levels_image(levels) if levels is not None else None
-        except ChildFailedError as exc:  # ValueError: a picture too small for an SSIM window, or of another size
-            error = exc.message if exc.kind == "ValueError" else f"internal error: {exc}"
-        except ChildStoppedError as exc:
-            error = f"the error-map {exc}"
+        if isinstance(levels, ChildFailedError):  # ValueError: a picture too small for an SSIM window, or of another size
+            error = levels.message if levels.kind == "ValueError" else f"internal error: {levels}"
+        elif isinstance(levels, ChildStoppedError):
+            error = f"the error-map {levels}"
+        elif isinstance(levels, np.ndarray):
+            image = levels_image(levels)
         with contextlib.suppress(RuntimeError):  # this object is gone (the window closed as it answered)
             self._finished.emit(token, image, error)
 

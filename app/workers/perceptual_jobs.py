@@ -4,7 +4,7 @@ The GUI thread keeps the queue: the user's own results (a side's encode, a bitra
 ahead of the sweep's points, one pair at a time goes to the process, and a request for a new
 image drops what was still queued for the old one (a result of it met again in the cache asks
 again). The process (a :class:`~app.workers.child_process.ChildProcess` started on the first
-request, with FLIP's OpenMP on one thread) runs below the encoders' priority; a short-lived
+request, with FLIP's OpenMP on one thread) runs below the encoders' priority; its caller
 thread hands it each pair and waits for the answer, which comes back through a queued signal, so
 the GUI thread never blocks on the process. A measurement that does not answer in a generous time
 is given up and the process replaced; one that died is restarted for the next request, at most
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,21 +118,18 @@ class PerceptualJobs(QObject):
             self._last_failure = f"the metrics process cannot start ({exc})"
             QTimer.singleShot(0, self, lambda: self._on_answered(token, self._last_failure))
             return
-        threading.Thread(target=self._exchange, args=(token, request.reference, request.outcome.reconstruction),
-                         name="perceptual-metrics", daemon=True).start()
+        self._process.submit(token, "perceptual_metrics", (request.reference, request.outcome.reconstruction),
+                             self._exchanged)
         megapixels = request.outcome.height * request.outcome.width / 1e6
         timeout_ms = int(1000 * max(60.0, self.seconds_per_megapixel * megapixels))
         QTimer.singleShot(timeout_ms, self, lambda: self._give_up(token))
 
-    def _exchange(self, token: int, reference: np.ndarray, reconstruction: np.ndarray) -> None:
-        """On a short-lived thread: send one pair, wait for its answer, hand it to the GUI thread."""
-        answer: object
-        try:
-            answer = self._process.call(token, "perceptual_metrics", reference, reconstruction)
-        except ChildFailedError as exc:
-            answer = str(exc)
-        except ChildStoppedError as exc:
-            answer = _Stopped(f"the metrics {exc}")  # "the metrics process stopped (EOFError)"
+    def _exchanged(self, token: int, answer: object) -> None:
+        """On the process's caller thread: hand the answer to the GUI thread."""
+        if isinstance(answer, ChildStoppedError):
+            answer = _Stopped(f"the metrics {answer}")  # "the metrics process stopped (EOFError)"
+        elif isinstance(answer, ChildFailedError):
+            answer = str(answer)
         with contextlib.suppress(RuntimeError):  # this object is gone (the window closed as it answered)
             self._answered.emit(token, answer)
 
