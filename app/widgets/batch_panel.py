@@ -133,10 +133,11 @@ class BatchPanel(QWidget):
         self._refresh_timer.timeout.connect(self.refresh)
         self._failures: list[str] = []
         self._curves: dict[str, pg.PlotDataItem] = {}  # codec key -> its aggregate curve
+        self._chosen_anchor: str | None = None  # the user's pick; else VVC when measured, else the first
         self.run_button.clicked.connect(self.start)
         self.pause_button.toggled.connect(self._set_paused)
         self.cancel_button.clicked.connect(run.cancel)
-        self.anchor.currentIndexChanged.connect(self._fill_table)
+        self.anchor.currentIndexChanged.connect(self._anchor_chosen)
         self.json_button.clicked.connect(lambda: self._export("JSON", "JSON (*.json)", self.export_json))
         self.csv_button.clicked.connect(lambda: self._export("CSV", "CSV (*.csv)", self.export_csv))
         run.progress.connect(self._on_progress)
@@ -221,7 +222,7 @@ class BatchPanel(QWidget):
                 curve.setData(list(codec.bpp), list(codec.psnr_rgb))  # ~10 ms: only when a mean moved
         names = [c.name for c in codecs]
         if names != [self.anchor.itemData(i) for i in range(self.anchor.count())]:
-            current = self.anchor.currentData() or ANCHOR
+            current = self._chosen_anchor or ANCHOR
             self.anchor.blockSignals(True)
             self.anchor.clear()
             for codec in codecs:
@@ -235,6 +236,10 @@ class BatchPanel(QWidget):
         else:
             self._fill_table()
         self._update_buttons()
+
+    def _anchor_chosen(self) -> None:
+        self._chosen_anchor = self.anchor.currentData()
+        self._fill_table()
 
     def _fill_table(self) -> None:
         anchor = self.anchor.currentData()

@@ -48,6 +48,8 @@ def test_the_batch_dock_runs_a_tiny_batch_to_the_end(qtbot, app_settings, tmp_pa
     assert len(panel.plot.getPlotItem().listDataItems()) == 2
     assert panel.table.rowCount() == 1  # webp against jpeg (no VVC here); 2 points: BD-rate n/a
     assert panel.table.item(0, 1).text() == "n/a" and "at least 4 points" in panel.table.item(0, 1).toolTip()
+    panel.anchor.setCurrentIndex(1)  # the user's anchor: WebP, and JPEG against it
+    assert panel.table.item(0, 0).text() == panel.results.codecs[0].label
 
     out_json, out_csv = panel.export_json(tmp_path / "b.json"), panel.export_csv(tmp_path / "b.csv")
     raw = json.loads(out_json.read_text())

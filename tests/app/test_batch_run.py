@@ -20,6 +20,7 @@ from app.core.codecs import SideSettings
 from app.core.image_io import LoadedImage, image_from_array
 from app.core.jobs import Priority
 from app.core.results import Metrics
+
 from tests.app.helpers import outcome
 from tests.app.test_controller_parts import FakeRunner
 
