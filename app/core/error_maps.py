@@ -13,10 +13,11 @@ lives in the colour table alone (level i -> ``colormap(min(1, i * gain / 255))``
 change recolours 256 entries instead of every pixel, so it costs nothing on the GUI thread.
 
 A map of a large image takes seconds (SSIM filters five planes per channel), so the app computes
-it on a worker. It is done in strips of rows: each call into numpy/scipy is short, so the worker
-never holds the interpreter long enough to stall the GUI thread (one whole-image SSIM call held
-it for up to 48 ms at 6 MP, strips of 64 K pixels for 12 ms) and cancellation is checked between
-strips. A strip is computed with the filter's half window of extra rows on each side, which makes
+it in a child process (:mod:`app.workers.error_map_jobs`: a thread of the GUI's process, however
+short its hold on the interpreter at a time, stalled the window when the loaded machine preempted
+it while it held it). It is done in strips of rows, so that cancellation is checked between
+strips (a whole-image SSIM call also held the interpreter for up to 48 ms at 6 MP, strips of
+64 K pixels for 12 ms). A strip is computed with the filter's half window of extra rows on each side, which makes
 the result the same as a whole-image call (up to float rounding), and it runs faster, the strips
 staying in the CPU's cache: 1.2 s at 2.6 MP against 3.0 s in strips of 256 K pixels, and 10.8 s
 for one whole-image call at 6 MP against 2.0 s in strips (a busy 2-core machine).
