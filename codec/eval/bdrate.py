@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from codec.errors import CodecError
 
@@ -86,8 +85,9 @@ def bd_rate(
             f"quality ranges do not overlap (anchor {qa[0]:.2f}..{qa[-1]:.2f}, test {qt[0]:.2f}..{qt[-1]:.2f})"
         )
     fraction = (high - low) / min(qa[-1] - qa[0], qt[-1] - qt[0])
-    anchor = PchipInterpolator(qa, log_ra)
-    test = PchipInterpolator(qt, log_rt)
+    pchip = _pchip()
+    anchor = pchip(qa, log_ra)
+    test = pchip(qt, log_rt)
     mean_diff = (test.integrate(low, high) - anchor.integrate(low, high)) / (high - low)
     warning = None
     if fraction < min_overlap:
@@ -112,4 +112,12 @@ def quality_at_rate(rate: Sequence[float], quality: Sequence[float], at_bpp: flo
     log_r, q = _curve(rate, quality, "curve")
     if not log_r[0] <= math.log10(at_bpp) <= log_r[-1]:
         return None
-    return float(PchipInterpolator(log_r, q)(math.log10(at_bpp)))
+    return float(_pchip()(log_r, q)(math.log10(at_bpp)))
+
+
+def _pchip() -> type:
+    """scipy's PCHIP, imported when a curve is first interpolated: scipy.interpolate takes 0.3-0.9 s
+    to import, and the app imports this module (its batch's BD-rate table) while it starts."""
+    from scipy.interpolate import PchipInterpolator
+
+    return PchipInterpolator
