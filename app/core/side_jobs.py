@@ -158,7 +158,7 @@ class SideJobs:
         self.drop(name)
         side = self.state.side(name)
         shown = side.result
-        if shown is None or _is_preview(shown) or not self._of_current_image(shown) or shown.settings == side.settings:
+        if shown is None or shown.preview or not self._of_current_image(shown) or shown.settings == side.settings:
             # Nothing earlier to go back to (a preview is of the cancelled settings themselves).
             side.set_status(SideStatus.CANCELLED, "cancelled")
             return
@@ -189,7 +189,7 @@ class SideJobs:
     def on_started(self, job_id: int) -> None:
         side = self.owner(job_id)
         if side is not None:
-            has_preview = side.result is not None and _is_preview(side.result)
+            has_preview = side.result is not None and side.result.preview
             side.set_status(SideStatus.RUNNING, REFINING if has_preview else "encoding")
         elif (side := self.preview_owner(job_id)) is not None:
             side.set_status(SideStatus.RUNNING, "encoding a preview")
@@ -240,7 +240,3 @@ class SideJobs:
             self._jobs[side.name] = None
             side.set_status(SideStatus.CANCELLED, "cancelled")
 
-
-def _is_preview(outcome: EncodeOutcome) -> bool:
-    """A side's preview (:meth:`SideJobs.on_finished` marks it)."""
-    return outcome.preview
