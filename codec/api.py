@@ -24,6 +24,7 @@ from codec.lof import lof_skip_reason
 from codec.models.msp_codec import MSPCodecModel, image_padding
 from codec.models.transforms import DOWNSAMPLING
 from codec.profiles import DEFAULT_PROFILE, PROFILE_NAMES, Profile, get_profile, load_profiles
+from codec.stage_timing import stage
 from codec.types import BitAllocation, BitstreamHeader, DecodeResult, EncodeResult, ModelInfo, ProfileInfo, Progress
 from codec.zoo import LoadedModel, default_model
 
@@ -152,15 +153,17 @@ def encode(
     with torch.inference_mode(False), torch.no_grad():
         _check_cancel(cancel)
         report(Progress("analysis", 0, 1))
-        x = _to_tensor(array, dev)
-        y = model.analyse(x, q)
+        with stage("analysis"):
+            x = _to_tensor(array, dev)
+            y = model.analyse(x, q)
         lof_iterations = 0
         skipped = lof_skip_reason(height, width, prof.lof_iterations)
         notes = (skipped,) if skipped else ()
         if prof.lof_iterations > 0 and not skipped:
             from codec.lof import overfit_latent
 
-            lof = overfit_latent(model, x, y, q, prof, height, width, progress=report, cancel=cancel)
+            with stage("lof"):
+                lof = overfit_latent(model, x, y, q, prof, height, width, progress=report, cancel=cancel)
             y, lof_iterations = lof.latent, lof.iterations
         del x  # the image tensor is not needed for coding: free it before the largest allocations
         _check_cancel(cancel)
@@ -171,8 +174,10 @@ def encode(
 
         code = model.compress_latent(y, prof.schedule, on_step=on_step)
         report(Progress("synthesis", 0, 1))
-        recon = _to_image(model.synthesise(code.y_hat, q), height, width)
-    data = pack(Container(loaded.model_id, prof.name, q_code, height, width, code.segments))
+        with stage("synthesis"):
+            recon = _to_image(model.synthesise(code.y_hat, q), height, width)
+    with stage("container"):
+        data = pack(Container(loaded.model_id, prof.name, q_code, height, width, code.segments))
     return EncodeResult(
         data=data,
         reconstruction=recon,
@@ -239,10 +244,12 @@ def decode(data: bytes, device: str = "cpu", max_pixels: int | None = None) -> D
     dev = _resolve_device(device)
     start = time.perf_counter()
     model, loaded = _model(dev)
-    container, header, prof = _open(data, model, loaded.model_id, max_pixels)
+    with stage("container"):
+        container, header, prof = _open(data, model, loaded.model_id, max_pixels)
     with torch.no_grad():
         y_hat = model.decompress_latent(container.segments, _latent_size(container), prof.schedule, dev)
-        image = _to_image(model.synthesise(y_hat, container.quality), container.height, container.width)
+        with stage("synthesis"):
+            image = _to_image(model.synthesise(y_hat, container.quality), container.height, container.width)
     return DecodeResult(image=image, header=header, decode_seconds=time.perf_counter() - start, device=dev.type)
 
 

@@ -36,6 +36,7 @@ from codec.models.msp_codec import TILE_MARGIN_PIXELS, MSPCodecModel
 from codec.models.tiling import tiled_squared_error_gradient
 from codec.models.transforms import DOWNSAMPLING
 from codec.profiles import Profile
+from codec.stage_timing import stage
 from codec.types import Progress
 
 __all__ = ["LOFResult", "TrueCost", "overfit_latent", "true_cost", "LOF_TILE_PIXELS", "LOF_MAX_PIXELS", "lof_skip_reason"]
@@ -104,7 +105,8 @@ class _Target:
     width: int
 
     def true_cost(self, y: torch.Tensor) -> TrueCost:
-        return true_cost(self.model, self.x, y, self.quality, self.profile, self.height, self.width)
+        with stage("lof true cost"):
+            return true_cost(self.model, self.x, y, self.quality, self.profile, self.height, self.width)
 
 
 @dataclass(frozen=True)
@@ -152,16 +154,19 @@ def _run(target: _Target, y_start: torch.Tensor, run: _RunSettings, reporter: _R
     gen = torch.Generator(device=y.device).manual_seed(1234)
     for it in range(1, run.iterations + 1):
         reporter.check("latent overfitting")
-        with torch.enable_grad():
-            if profile.lof_proxy == "rounding":
-                rate = msp_rate(model.backbone, model.factorized.likelihood, F.pad(y, pad), profile.schedule, quantized=True)
-                assert rate.y_hat is not None  # quantized: the decoder's latent
-                y_hat = rate.y_hat[..., :hv, :wv]
-            else:
-                noise = torch.rand(y.shape, generator=gen, device=y.device) - 0.5
-                rate = msp_rate(model.backbone, model.factorized.likelihood, F.pad(y + noise, pad), profile.schedule)
-                y_hat = straight_through_round(y)
-            bpp = rate.total_bits.sum() / (height * width)
+        with stage("lof iterations"), torch.enable_grad():
+            with stage("rate (MSP unroll)"):
+                if profile.lof_proxy == "rounding":
+                    rate = msp_rate(
+                        model.backbone, model.factorized.likelihood, F.pad(y, pad), profile.schedule, quantized=True
+                    )
+                    assert rate.y_hat is not None  # quantized: the decoder's latent
+                    y_hat = rate.y_hat[..., :hv, :wv]
+                else:
+                    noise = torch.rand(y.shape, generator=gen, device=y.device) - 0.5
+                    rate = msp_rate(model.backbone, model.factorized.likelihood, F.pad(y + noise, pad), profile.schedule)
+                    y_hat = straight_through_round(y)
+                bpp = rate.total_bits.sum() / (height * width)
             optimizer.zero_grad(set_to_none=True)
             if max(height, width) <= LOF_TILE_PIXELS:
                 x_hat = model.g_s(y_hat * inv)[..., :height, :width]
@@ -198,7 +203,8 @@ def _snap_symbols(
     target: _Target, y: torch.Tensor, cost: TrueCost, reporter: _Reporter
 ) -> tuple[TrueCost, torch.Tensor]:
     """Discrete refinement on the true RD cost (``lof_snap_symbols``, see the module docstring)."""
-    code = target.model.compress_latent(y, target.profile.schedule, with_means=True)
+    with stage("greedy search"):
+        code = target.model.compress_latent(y, target.profile.schedule, with_means=True)
     assert code.means is not None  # with_means
     means = code.means.to(y.device, torch.float64)
     residual = y.double() - means

@@ -6,8 +6,8 @@ library or a changed quality map give a new id, and the old points are then neve
 
 - Classic codecs: a digest of the codec's own description (library and version, settings,
   quality map), the record the catalogue keeps so that every curve says what produced it.
-- Learned codecs: the model id of the weights the MSP worker loaded (the profile is in the key
-  already). Their description is not used: building it imports ``codec.api`` and torch, which
+- Learned codecs: the model id of the weights the MSP worker loaded and the bitstream format
+  version (the profile is in the key already). Their description is not used: building it imports ``codec.api`` and torch, which
   must never happen on the GUI thread.
 - None where the producer is unknown (MSP still loading or unavailable, the original, a key that
   is no longer in the catalogue): such points are neither saved nor restored.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 
+from codec.bitstream import FORMAT_VERSION
 from codec.errors import CodecError
 
 from app.core.backends.msp import MspInfo
@@ -36,7 +37,7 @@ def codec_version(key: str, msp: MspInfo) -> str | None:
         return None
     if entry.kind == "learned":
         known = msp.available and bool(msp.model_id) and key.partition(":")[0] in msp.codecs
-        return _digest(f"{key}; model {msp.model_id}") if known else None
+        return _digest(f"{key}; model {msp.model_id}; format {FORMAT_VERSION}") if known else None
     return _classic_version(key)
 
 

@@ -25,7 +25,9 @@ def _bench(args: argparse.Namespace) -> int:
     import torch
 
     from codec.api import decode, encode, list_profiles, model_info
+    from codec.commands.stage_table import format_breakdown
     from codec.image_io import load_image
+    from codec.stage_timing import median_stage_times
 
     torch.set_num_threads(args.threads)
     image = load_image(args.image)
@@ -34,26 +36,51 @@ def _bench(args: argparse.Namespace) -> int:
     info = model_info()
     print(f"image {args.image} ({w}x{h}), {args.threads} threads, device {args.device}, model {info.model_id} ({info.source})")
     print(f"{'profile':<14} {'steps':>5} {'encode s':>9} {'decode s':>9} {'bpp':>7} {'PSNR':>6}")
+    breakdowns = {}
     for name in profiles:
         enc_times, dec_times = [], []
+        enc_stages, dec_stages = [], []
         result = encode(image, profile=name, quality=args.quality, device=args.device)  # warm-up
         for _ in range(args.repeat):
             t = time.perf_counter()
-            result = encode(image, profile=name, quality=args.quality, device=args.device)
+            with _recording(args) as encoding:
+                result = encode(image, profile=name, quality=args.quality, device=args.device)
             enc_times.append(time.perf_counter() - t)
             t = time.perf_counter()
-            decoded = decode(result.data, device=args.device)
+            with _recording(args) as decoding:
+                decoded = decode(result.data, device=args.device)
             dec_times.append(time.perf_counter() - t)
             assert np.array_equal(decoded.image, result.reconstruction)
+            if args.stages:
+                enc_stages.append(encoding())
+                dec_stages.append(decoding())
+        if args.stages:
+            breakdowns[name] = (median_stage_times(enc_stages), median_stage_times(dec_stages))
         mse = np.mean((image.astype(np.float64) - result.reconstruction) ** 2)
         psnr = 10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf")
         print(
             f"{name:<14} {result.steps:>5} {statistics.median(enc_times):>9.3f} {statistics.median(dec_times):>9.3f} "
             f"{result.bpp:>7.4f} {psnr:>6.2f}"
         )
+    for name, (enc, dec) in breakdowns.items():
+        print()
+        print(format_breakdown(name, enc, dec, args.repeat))
     if args.serial:  # decode timing needs no LOF: always compare every profile
         _bench_serial(image, [p.name for p in list_profiles()], args)
     return 0
+
+
+def _recording(args: argparse.Namespace):
+    """Record the stages of one timed call when ``--stages`` asks for them (else record nothing)."""
+    import contextlib
+
+    import torch
+
+    from codec.stage_timing import record_stages
+
+    if not args.stages:
+        return contextlib.nullcontext(lambda: None)
+    return record_stages(torch.cuda.synchronize if args.device == "cuda" else None)
 
 
 def _bench_profiles(args: argparse.Namespace) -> int:
@@ -173,6 +200,8 @@ def register(subparsers) -> None:
     p.add_argument("--threads", type=positive_int, default=2)
     p.add_argument("--repeat", type=positive_int, default=3)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--stages", action="store_true",
+                   help="also print where each profile's encode and decode spend their time, stage by stage")
     p.add_argument("--profiles", action="store_true", help="RD + timing table of the profiles on --dataset")
     p.add_argument("--dataset", default=KODAK_DEFAULT,
                    help=f"folder of images for --profiles (default {KODAK_DEFAULT}: Kodak in a development checkout)")

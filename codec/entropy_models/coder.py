@@ -3,22 +3,49 @@
 constriction decodes corrupt data without complaint and panics (a BaseException) on
 impossible parameters, so everything is validated here and the container adds lengths and
 checksums around each segment.
+
+A step's Gaussian symbols are coded grouped by scale index (stably, so encoder and decoder, who
+both know the indices, agree on the order), each group with one fixed categorical model built
+once per process from :func:`~codec.entropy_models.code_lengths.gaussian_frequencies`. Per-symbol
+Gaussian parameters made constriction build a model for every symbol: on a Kodak-size step of
+74k symbols, encoding took 3.2 ms and decoding 8.6 ms that way, 0.6 ms and 2.8 ms with the tables,
+for the same size (format version 2; version 1 coded in raster order).
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+
 import constriction
 import numpy as np
 
+from codec.entropy_models.code_lengths import gaussian_frequencies
 from codec.entropy_models.factorized import FACTORIZED_LIMIT
-from codec.entropy_models.gaussian import SYMBOL_LIMIT, scale_table, symbol_bits
+from codec.entropy_models.gaussian import SYMBOL_LIMIT, symbol_bits
 from codec.errors import BitstreamError
 
 __all__ = ["SegmentEncoder", "SegmentDecoder", "words_to_bytes", "bytes_to_words"]
 
-_GAUSSIAN = constriction.stream.model.QuantizedGaussian(-SYMBOL_LIMIT, SYMBOL_LIMIT)
 _CATEGORICAL = constriction.stream.model.Categorical(perfect=False)
-_SCALES = scale_table()
+
+
+@functools.cache
+def _gaussian_models() -> tuple:
+    """One categorical model per scale index, with exactly the table's integer frequencies:
+    ``Categorical(perfect=False)`` gives symbol i the width floor(S_i * k) + 1 (S_i: the sum of the
+    weights before it), and k = (2**PRECISION - N) / sum(weights) is exactly 1 for weights of
+    frequency - 1, so every width comes out as the table's frequency, exactly."""
+    return tuple(constriction.stream.model.Categorical(row - 1.0, perfect=False) for row in gaussian_frequencies())
+
+
+def _scale_groups(scale_indices: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """The coding order (stable by scale index) and its runs: (scale index, start, stop)."""
+    order = np.argsort(scale_indices, kind="stable")
+    ordered = scale_indices[order]
+    starts = np.flatnonzero(np.diff(ordered)) + 1
+    bounds = np.concatenate([[0], starts, [ordered.size]])
+    return order, [(int(ordered[a]), int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 
 
 def words_to_bytes(words: np.ndarray) -> bytes:
@@ -38,10 +65,14 @@ class SegmentEncoder:
         self._encoder = constriction.stream.queue.RangeEncoder()
 
     def encode_gaussian(self, symbols: np.ndarray, scale_indices: np.ndarray) -> None:
+        """symbols in [-SYMBOL_LIMIT, SYMBOL_LIMIT], one scale index each."""
         if symbols.size == 0:
             return
-        stds = _SCALES[scale_indices]
-        self._encoder.encode(symbols.astype(np.int32), _GAUSSIAN, np.zeros(symbols.size), stds)
+        order, groups = _scale_groups(scale_indices)
+        shifted = (symbols[order] + SYMBOL_LIMIT).astype(np.int32)
+        models = _gaussian_models()
+        for index, start, stop in groups:
+            self._encoder.encode(shifted[start:stop], models[index])
 
     def encode_categorical(self, symbols: np.ndarray, probabilities: np.ndarray) -> None:
         """symbols in [-FACTORIZED_LIMIT, FACTORIZED_LIMIT], one probability row each."""
@@ -103,8 +134,12 @@ class SegmentDecoder:
     def decode_gaussian(self, scale_indices: np.ndarray) -> np.ndarray:
         if scale_indices.size == 0:
             return np.zeros(0, dtype=np.int32)
-        stds = _SCALES[scale_indices]
-        symbols = _guarded(lambda: self._decoder.decode(_GAUSSIAN, np.zeros(scale_indices.size), stds))
+        order, groups = _scale_groups(scale_indices)
+        models = _gaussian_models()
+        symbols = np.empty(scale_indices.size, dtype=np.int32)
+        for index, start, stop in groups:
+            decoded = _guarded(lambda: self._decoder.decode(models[index], stop - start))  # noqa: B023 - called at once
+            symbols[order[start:stop]] = decoded - SYMBOL_LIMIT
         self._spend(symbol_bits(symbols, scale_indices))
         self._mirror.encode_gaussian(symbols, scale_indices)
         return symbols

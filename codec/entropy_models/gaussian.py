@@ -8,6 +8,7 @@ soon as they agree on the (integer) table index.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -65,14 +66,22 @@ def discretized_gaussian_likelihood(y: torch.Tensor, mean: torch.Tensor, scale: 
 
 
 def symbol_bits(symbols: np.ndarray, scale_idx: np.ndarray) -> float:
-    """Ideal code length (-sum log2 p) of symbols under the table's zero-mean Gaussians.
+    """Ideal code length (-sum log2 p) of symbols (in [-SYMBOL_LIMIT, SYMBOL_LIMIT]) under the
+    table's zero-mean Gaussians.
 
-    This is the "estimated" rate the real file size is checked against.
+    This is the "estimated" rate the real file size is checked against, and the decoder's
+    information budget: looked up in a table of every (scale, symbol) pair, built once.
     """
     if symbols.size == 0:
         return 0.0
-    table = torch.from_numpy(scale_table())
-    scales = table[torch.from_numpy(scale_idx.astype(np.int64))]
-    s = torch.from_numpy(symbols.astype(np.float64))
-    p = discretized_gaussian_likelihood(s, torch.zeros_like(s), scales)
-    return float(-torch.log2(p).sum())
+    bits = _ideal_bits()[np.asarray(scale_idx, dtype=np.int64), np.asarray(symbols, dtype=np.int64) + SYMBOL_LIMIT]
+    return float(bits.sum())
+
+
+@functools.cache
+def _ideal_bits() -> np.ndarray:
+    s = torch.arange(-SYMBOL_LIMIT, SYMBOL_LIMIT + 1, dtype=torch.float64)
+    scales = torch.from_numpy(scale_table()).view(-1, 1)
+    table = (-torch.log2(discretized_gaussian_likelihood(s.view(1, -1), torch.zeros(1, 1, dtype=torch.float64), scales))).numpy()
+    table.setflags(write=False)
+    return table

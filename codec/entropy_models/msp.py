@@ -32,6 +32,7 @@ from torch import nn
 from codec.entropy_models.fixed_point import ACT_SCALE, QuantizedConv, int_prelu, quantize_activation
 from codec.entropy_models.gaussian import discretized_gaussian_likelihood, log_scale_to_index
 from codec.entropy_models.schedule import KNOWN_SUBPOSITION, MASK_CHUNK, MSPSchedule, MSPStep
+from codec.stage_timing import stage
 
 __all__ = [
     "MSPBackbone", "IntegerBackbone", "MSPRate", "msp_rate", "StepRequest", "ProgressiveResult", "run_progressive",
@@ -364,7 +365,8 @@ def run_progressive(
             p = step.subposition
             spatial = _column_parity(step.parity, hc, wc, device) & valid_s2d[:, p : p + 1]
             chans = torch.tensor(step.channels, device=device)
-            ctx, mean_int, log_scale_int = backbone.forward_banded(values, mask, ctx, chans)
+            with stage(f"backbone, scale {s}"):
+                ctx, mean_int, log_scale_int = backbone.forward_banded(values, mask, ctx, chans)
             sel_sp = spatial[0, 0].nonzero(as_tuple=True)  # (rows, cols)
             local = torch.arange(len(chans), device=device).view(-1, 1).expand(-1, sel_sp[0].numel()).reshape(-1)
             r_idx = sel_sp[0].repeat(len(chans))

@@ -36,6 +36,7 @@ from codec.entropy_models.schedule import SUBPOSITIONS, MSPSchedule, MSPStep
 from codec.models.tiling import run_tiled
 from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform
 from codec.models.wavelet import WaveletAnalysis, WaveletSynthesis, wavelet_channels
+from codec.stage_timing import stage
 
 __all__ = ["ModelConfig", "MSPCodecModel", "TrainOutput", "LatentCode", "CodedSymbols"]
 
@@ -282,6 +283,12 @@ class MSPCodecModel(nn.Module):
         with_means: bool = False,
     ) -> LatentCode:
         """Quantise and entropy-code a latent (1, C, h, w); returns segments and y_hat."""
+        with stage("msp coding loop"):
+            return self._compress_latent(y, schedule, on_step, with_means)
+
+    def _compress_latent(
+        self, y: torch.Tensor, schedule: MSPSchedule, on_step: Callable[[int], None] | None, with_means: bool
+    ) -> LatentCode:
         device = y.device
         _, _, hv, wv = y.shape
         y_pad, coarse_valid = _pad_latent(y, schedule)  # float32 is exact here: halves peak memory
@@ -290,20 +297,22 @@ class MSPCodecModel(nn.Module):
         sym_c = torch.clamp(torch.round(coarsest), -FACTORIZED_LIMIT, FACTORIZED_LIMIT)
         sym_c = torch.where(coarse_valid, sym_c, torch.zeros_like(sym_c))
         coarse_enc = SegmentEncoder()
-        coarse_syms, coarse_probs = self._coarsest_rows(sym_c, coarse_valid)
-        coarse_enc.encode_categorical(coarse_syms, coarse_probs)
-        bits = float(-np.log2(coarse_probs[np.arange(coarse_syms.size), coarse_syms + FACTORIZED_LIMIT]).sum())
+        with stage("coarsest scale (factorised)"):
+            coarse_syms, coarse_probs = self._coarsest_rows(sym_c, coarse_valid)
+            coarse_enc.encode_categorical(coarse_syms, coarse_probs)
+            bits = float(-np.log2(coarse_probs[np.arange(coarse_syms.size), coarse_syms + FACTORIZED_LIMIT]).sum())
 
         encoders = {s: SegmentEncoder() for s in range(schedule.scales)}
         targets = {s: F.pixel_unshuffle(scales[s], 2) for s in range(schedule.scales)}
 
         def code_step(req: StepRequest) -> torch.Tensor:
             nonlocal bits
-            y_vals = targets[req.scale][req.index].cpu().numpy()
-            symbols = np.clip(np.round(y_vals - req.means), -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
-            encoders[req.scale].encode_gaussian(symbols, req.scale_indices)
-            bits += symbol_bits(symbols, req.scale_indices)
-            return torch.from_numpy(symbols.astype(np.float64) + req.means)
+            with stage(f"entropy coding, scale {req.scale}"):
+                y_vals = targets[req.scale][req.index].cpu().numpy()
+                symbols = np.clip(np.round(y_vals - req.means), -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
+                encoders[req.scale].encode_gaussian(symbols, req.scale_indices)
+                bits += symbol_bits(symbols, req.scale_indices)
+                return torch.from_numpy(symbols.astype(np.float64) + req.means)
 
         _, c_pad, h_pad, w_pad = y_pad.shape
         result = run_progressive(
@@ -332,6 +341,18 @@ class MSPCodecModel(nn.Module):
 
         ``observe`` is handed, in coding order, what the coarsest scale and then each step decoded,
         with the code length of every symbol (the bits report; decoding itself needs none of it)."""
+        with stage("msp coding loop"):
+            return self._decompress_latent(segments, latent_size, schedule, device, on_step, observe)
+
+    def _decompress_latent(
+        self,
+        segments: tuple[bytes, ...],
+        latent_size: tuple[int, int],
+        schedule: MSPSchedule,
+        device: torch.device,
+        on_step: Callable[[int], None] | None,
+        observe: Callable[[CodedSymbols], None] | None,
+    ) -> torch.Tensor:
         hv, wv = latent_size
         c = self.latent_channels
         a = schedule.alignment
@@ -341,21 +362,25 @@ class MSPCodecModel(nn.Module):
         # Channel by channel (the coding order is channel-major): the pmf rows of a whole 66 Mpx
         # image's coarsest scale would take gigabytes, and a forged segment is caught after its
         # first channel by the decoder's information budget.
-        tables = self.factorized.tables()
-        per_channel = int(coarse_valid[0, 0].sum())
-        coarse_decoder = SegmentDecoder(segments[0])
-        decoded = [
-            coarse_decoder.decode_categorical(np.ascontiguousarray(np.broadcast_to(tables[ch], (per_channel, tables.shape[1]))))
-            for ch in range(c)
-        ]
-        coarse_decoder.finish()
+        with stage("coarsest scale (factorised)"):
+            tables = self.factorized.tables()
+            per_channel = int(coarse_valid[0, 0].sum())
+            coarse_decoder = SegmentDecoder(segments[0])
+            decoded = [
+                coarse_decoder.decode_categorical(
+                    np.ascontiguousarray(np.broadcast_to(tables[ch], (per_channel, tables.shape[1])))
+                )
+                for ch in range(c)
+            ]
+            coarse_decoder.finish()
         sym_c[coarse_valid] = torch.from_numpy(np.concatenate(decoded).astype(np.float64)).to(device)
         if observe is not None:
             observe(_coarsest_symbols(np.concatenate(decoded), coarse_valid, schedule.scales, tables))
         decoders = {s: SegmentDecoder(segments[schedule.scales - s]) for s in range(schedule.scales)}
 
         def code_step(req: StepRequest) -> torch.Tensor:
-            symbols = decoders[req.scale].decode_gaussian(req.scale_indices)
+            with stage(f"entropy coding, scale {req.scale}"):
+                symbols = decoders[req.scale].decode_gaussian(req.scale_indices)
             if observe is not None:
                 observe(_step_symbols(req, symbols))
             return torch.from_numpy(symbols.astype(np.float64) + req.means)

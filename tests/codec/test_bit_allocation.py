@@ -32,6 +32,24 @@ def test_gaussian_code_lengths_are_what_the_coder_writes():
     assert lengths[:300].max() == pytest.approx(24.0)
 
 
+@pytest.mark.parametrize("index", [0, 17, SCALE_LEVELS - 1])
+def test_the_coder_codes_each_scale_with_constrictions_quantised_gaussian(index):
+    """The frequency tables are constriction's own leaky quantisation of the Gaussian: symbols of
+    one scale (whose order grouping keeps) give byte for byte what its QuantizedGaussian writes."""
+    import constriction
+
+    rng = np.random.default_rng(index)
+    std = scale_table()[index]
+    symbols = np.clip(np.round(rng.normal(0, 3 * std, 5000)), -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
+    symbols[:20] = rng.integers(-SYMBOL_LIMIT, SYMBOL_LIMIT + 1, 20)  # far tails
+    reference = constriction.stream.queue.RangeEncoder()
+    gaussian = constriction.stream.model.QuantizedGaussian(-SYMBOL_LIMIT, SYMBOL_LIMIT, 0.0, std)
+    reference.encode(symbols, gaussian)
+    encoder = SegmentEncoder()
+    encoder.encode_gaussian(symbols, np.full(symbols.size, index))
+    assert encoder.finish() == reference.get_compressed().astype("<u4").tobytes()
+
+
 def test_categorical_code_lengths_are_what_the_coder_writes():
     rng = np.random.default_rng(1)
     tables = rng.dirichlet(np.full(2 * FACTORIZED_LIMIT + 1, 0.05), size=5)

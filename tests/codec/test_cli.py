@@ -154,3 +154,14 @@ def test_an_animated_image_is_said_to_be_encoded_by_its_first_frame(tmp_path, ma
     assert main(["encode", str(gif), str(tmp_path / "a.msp"), "--profile", "fast"]) == 0
     assert "animated (3 frames); its first frame is encoded" in capsys.readouterr().err
     assert main(["encode", str(tmp_path / "a.msp"), str(tmp_path / "b.msp"), "--profile", "fast"]) == 2  # no frames probe crash
+
+
+def test_bench_stages_prints_where_each_profiles_time_goes(tmp_path, png, capsys):
+    assert main(["bench", "--image", str(png), "--profile", "fast", "--repeat", "1", "--threads", "1", "--stages"]) == 0
+    text = capsys.readouterr().out
+    table = text[text.index("fast: own seconds per stage"):].splitlines()
+    names = [line[: table[1].index("encode s") - 1].strip() for line in table[2:]]
+    assert "analysis" in names and "synthesis" in names and "total" in names
+    assert "msp coding loop / backbone, scale 0 / exact convolutions" in names
+    total = table[-1].split()
+    assert float(total[1]) > 0 and total[2] == "100.0%" and float(total[3]) > 0

@@ -1,30 +1,44 @@
+import pytest
 import torch
 import torch.nn.functional as F
 
-from codec.entropy_models.fixed_point import ACT_LIMIT, exact_float32_conv
+from codec.entropy_models.fixed_point import ACT_LIMIT, exact_conv, exact_float32_conv
 
 
-def test_integer_conv_is_exact_at_the_bounds():
+def _integer_conv(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """The reference: a 3x3 'same' convolution in int64 arithmetic, no floating point at all."""
+    ai, wi = F.pad(a, (1, 1, 1, 1)).long(), w.long()
+    h, wd = a.shape[-2:]
+    out = torch.zeros(1, w.shape[0], h, wd, dtype=torch.long)
+    for dy in range(3):
+        for dx in range(3):
+            out += torch.einsum("bchw,oc->bohw", ai[..., dy : dy + h, dx : dx + wd], wi[:, :, dy, dx])
+    return out.double()
+
+
+@pytest.mark.parametrize("conv", [exact_float32_conv, exact_conv], ids=["float32 split", "float64"])
+def test_integer_conv_is_exact_at_the_bounds(conv):
     torch.manual_seed(0)
     # Worst case magnitudes: full-range activations and weights, wide fan-in.
     a = torch.randint(-int(ACT_LIMIT), int(ACT_LIMIT) + 1, (1, 160, 9, 11)).double()
     w = torch.randint(-127, 128, (24, 160, 3, 3)).double()
     w[0] = 127.0
     a[0, :, 4, 5] = ACT_LIMIT
-    exact = F.conv2d(a, w, padding=1)  # float64: exact for these integers
-    assert torch.equal(exact_float32_conv(a, w, padding=1), exact)
+    exact = _integer_conv(a, w)
+    assert torch.equal(conv(a, w, padding=1), exact)
 
 
-def test_integer_conv_ignores_thread_count():
+@pytest.mark.parametrize("conv", [exact_float32_conv, exact_conv], ids=["float32 split", "float64"])
+def test_integer_conv_ignores_thread_count(conv):
     torch.manual_seed(1)
     a = torch.randint(-30000, 30000, (1, 64, 32, 48)).double()
     w = torch.randint(-127, 128, (64, 64, 3, 3)).double()
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        one = exact_float32_conv(a, w, padding=1)
+        one = conv(a, w, padding=1)
         torch.set_num_threads(2)
-        two = exact_float32_conv(a, w, padding=1)
+        two = conv(a, w, padding=1)
     finally:
         torch.set_num_threads(before)
     assert torch.equal(one, two)

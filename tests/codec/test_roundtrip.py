@@ -100,3 +100,21 @@ def test_bit_exact_across_devices(encode_device, decode_device, make_image):
     result = encode(image, profile="balanced", quality=0.6, device=encode_device, lof_iterations=0)
     decoded = decode(result.data, device=decode_device)
     _assert_same_decode(decoded.image, result.reconstruction)
+
+
+@pytest.mark.parametrize("encode_split", [True, False], ids=["float32 split encodes", "float64 encodes"])
+def test_bit_exact_across_exact_convolution_routes(encode_split, make_image, monkeypatch):
+    """A CPU sums the probability model's integer products in float64, a GPU in split float32:
+    both routes give the same bytes, and a bitstream from either decodes with the other."""
+    from codec.entropy_models import fixed_point
+
+    image = make_image(96, 128, seed=14)
+    split = lambda a, w, padding: fixed_point.exact_float32_conv(a, w, padding)  # noqa: E731
+    float64 = fixed_point.exact_conv
+    monkeypatch.setattr(fixed_point, "exact_conv", split if encode_split else float64)
+    result = encode(image, profile="balanced", quality=0.6, lof_iterations=0)
+    monkeypatch.setattr(fixed_point, "exact_conv", float64 if encode_split else split)
+    again = encode(image, profile="balanced", quality=0.6, lof_iterations=0)
+    decoded = decode(result.data)
+    assert again.data == result.data
+    assert np.array_equal(decoded.image, result.reconstruction)
