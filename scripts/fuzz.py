@@ -208,11 +208,11 @@ def _run(name: str, cases: Iterator[tuple[str, bytes]], target: Callable[[bytes]
          findings: list[dict], every: int) -> dict:
     outcomes: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
-    slowest = 0.0
+    slowest = slowest_cpu = 0.0
     start = time.perf_counter()
     for n, (kind, data) in enumerate(cases, start=1):
         kinds[kind] += 1
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             target(data)
             outcome = "accepted"
@@ -222,16 +222,20 @@ def _run(name: str, cases: Iterator[tuple[str, bytes]], target: Callable[[bytes]
             outcome = f"FOREIGN {type(exc).__name__}"
             findings.append({"door": name, "kind": kind, "error": repr(exc)[:300], "data": data[:4096].hex(),
                              "traceback": traceback.format_exc(limit=6)[-1500:]})
-        seconds = time.perf_counter() - t0
-        slowest = max(slowest, seconds)
-        if seconds > slow:
-            findings.append({"door": name, "kind": kind, "error": f"slow: {seconds:.1f} s", "data": data[:4096].hex()})
+        seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+        slowest, slowest_cpu = max(slowest, seconds), max(slowest_cpu, cpu_seconds)
+        # The bound is on the work (CPU seconds): on a shared machine, or one whose processes are
+        # paused for timings, the wall clock also counts the waiting.
+        if cpu_seconds > slow:
+            findings.append({"door": name, "kind": kind, "error": f"slow: {cpu_seconds:.1f} CPU s ({seconds:.1f} s wall)",
+                             "data": data[:4096].hex()})
         outcomes[outcome] += 1
         if n % every == 0:
-            print(f"{name}: {n} cases, {time.perf_counter() - start:.0f} s, slowest {slowest:.2f} s, "
+            print(f"{name}: {n} cases, {time.perf_counter() - start:.0f} s, slowest {slowest_cpu:.2f} CPU s "
+                  f"({slowest:.2f} s wall), "
                   f"peak RSS {_peak_rss_mib():.0f} MiB, findings {len(findings)}", flush=True)
     return {"cases": sum(outcomes.values()), "outcomes": dict(outcomes.most_common()), "mutations": dict(kinds.most_common()),
-            "slowest_seconds": round(slowest, 3), "wall_seconds": round(time.perf_counter() - start, 1)}
+            "slowest_seconds": round(slowest, 3), "slowest_cpu_seconds": round(slowest_cpu, 3), "wall_seconds": round(time.perf_counter() - start, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bitstreams", type=int, default=100_000)
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--slow", type=float, default=10.0, help="seconds a single case may take")
+    parser.add_argument("--slow", type=float, default=10.0, help="CPU seconds a single case may take")
     parser.add_argument("--out", default=None, help="write the report (JSON) here")
     args = parser.parse_args(argv)
 
