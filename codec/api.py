@@ -71,7 +71,7 @@ def _model(device: torch.device) -> tuple[MSPCodecModel, LoadedModel]:
             # Inference only: LOF optimises the latent, never the weights, so a model shared by
             # concurrent encodes has no gradient state for any of them to switch.
             model.requires_grad_(False)
-            model.integer_backbone()
+            model.prepare_for_coding()
             _device_models[key] = model
     return model, loaded
 

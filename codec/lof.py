@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from codec.entropy_models.msp import msp_rate, straight_through_round
 from codec.errors import EncodeCancelled
 from codec.models.msp_codec import TILE_MARGIN_PIXELS, MSPCodecModel
+from codec.models.precision import run_transform, transform_precision
 from codec.models.tiling import tiled_squared_error_gradient
 from codec.models.transforms import DOWNSAMPLING
 from codec.profiles import Profile
@@ -152,6 +153,7 @@ def _run(target: _Target, y_start: torch.Tensor, run: _RunSettings, reporter: _R
     )
     found = []
     gen = torch.Generator(device=y.device).manual_seed(1234)
+    precision = transform_precision(y.device)  # the gradient's synthesis: the coder's own
     for it in range(1, run.iterations + 1):
         reporter.check("latent overfitting")
         with stage("lof iterations"), torch.enable_grad():
@@ -169,12 +171,12 @@ def _run(target: _Target, y_start: torch.Tensor, run: _RunSettings, reporter: _R
                 bpp = rate.total_bits.sum() / (height * width)
             optimizer.zero_grad(set_to_none=True)
             if max(height, width) <= LOF_TILE_PIXELS:
-                x_hat = model.g_s(y_hat * inv)[..., :height, :width]
+                x_hat = run_transform(model.g_s, y_hat * inv, precision)[..., :height, :width]
                 mse = F.mse_loss(x_hat, image)
                 (bpp + lam * 255.0**2 * mse).backward()
             else:  # the synthesis' backward pass tile by tile: memory bounded by the tile, not the image
                 sse, grad_y_hat = tiled_squared_error_gradient(
-                    lambda t: model.g_s(t * inv), y_hat, image, DOWNSAMPLING,
+                    lambda t: run_transform(model.g_s, t * inv, precision), y_hat, image, DOWNSAMPLING,
                     LOF_TILE_PIXELS // DOWNSAMPLING, TILE_MARGIN_PIXELS // DOWNSAMPLING,
                 )
                 mse = torch.tensor(sse / image.numel())

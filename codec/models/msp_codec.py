@@ -33,6 +33,7 @@ from codec.entropy_models.msp import (
     straight_through_round,
 )
 from codec.entropy_models.schedule import SUBPOSITIONS, MSPSchedule, MSPStep
+from codec.models.precision import run_transform, transform_precision
 from codec.models.tiling import run_tiled
 from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform
 from codec.models.wavelet import WaveletAnalysis, WaveletSynthesis, wavelet_channels
@@ -248,6 +249,16 @@ class MSPCodecModel(nn.Module):
         return TrainOutput(x_hat=x_hat.float(), rate=rate, lam=lam)
 
     # ------------------------------------------------------------------ coding
+    def prepare_for_coding(self) -> None:
+        """Build the integer backbone and lay the transforms' weights out channels-last, the
+        layout :func:`~codec.models.precision.run_transform` feeds them on a CPU."""
+        self.integer_backbone()
+        if self.log_gain.device.type == "cpu":
+            with torch.no_grad():
+                for weight in (*self.g_a.parameters(), *self.g_s.parameters()):
+                    if weight.dim() == 4:  # convolution kernels
+                        weight.data = weight.data.contiguous(memory_format=torch.channels_last)
+
     def integer_backbone(self) -> IntegerBackbone:
         """Fixed-point twin of the backbone, built once per weights (call after loading)."""
         if self._integer_backbone is None:
@@ -261,7 +272,11 @@ class MSPCodecModel(nn.Module):
     def analyse(self, x: torch.Tensor, quality: float) -> torch.Tensor:
         """Padded image in [0, 1] (1, 3, 8h, 8w) -> gained latent (1, C, h, w), float32."""
         gain, _, _ = self.rate_point(quality)
-        y = run_tiled(self.g_a, x, 1 / DOWNSAMPLING, self.latent_channels, TILE_PIXELS, TILE_MARGIN_PIXELS)
+        precision = transform_precision(x.device)
+        y = run_tiled(
+            lambda t: run_transform(self.g_a, t, precision), x, 1 / DOWNSAMPLING, self.latent_channels, TILE_PIXELS,
+            TILE_MARGIN_PIXELS,
+        )
         return y.float() * gain.view(1, -1, 1, 1)
 
     def synthesise(self, y_hat: torch.Tensor, quality: float) -> torch.Tensor:
@@ -271,8 +286,9 @@ class MSPCodecModel(nn.Module):
         tile, margin = TILE_PIXELS // DOWNSAMPLING, TILE_MARGIN_PIXELS // DOWNSAMPLING
         # Full fp32 convolutions on a GPU (cuDNN would use TF32), so that an image decoded on
         # another device differs at most in the last bit of a few pixels.
+        precision = transform_precision(y.device)
         with torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True, allow_tf32=False):
-            return run_tiled(self.g_s, y, DOWNSAMPLING, 3, tile, margin)
+            return run_tiled(lambda t: run_transform(self.g_s, t, precision), y, DOWNSAMPLING, 3, tile, margin)
 
     @torch.no_grad()
     def compress_latent(

@@ -49,7 +49,11 @@ def test_tiled_error_gradient_is_the_untiled_one(make_image):
     gradient (to float noise), including a target smaller than the padded output."""
     from codec.models.tiling import tiled_squared_error_gradient
 
-    model, _ = _model(torch.device("cpu"))
+    import copy
+
+    # The coder's copy has channels-last weights, whose oneDNN kernels differ from the plain ones by
+    # ~1e-4 of the gradient between tile shapes (measured): the tiling itself is checked on the plain ones.
+    model = copy.deepcopy(_model(torch.device("cpu"))[0]).to(memory_format=torch.contiguous_format)
     image = make_image(180, 250, seed=3)  # not multiples of 8: the last latent row and column are padding
     target = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
     x = torch.nn.functional.pad(target, (0, 6, 0, 4), mode="replicate")
@@ -71,6 +75,7 @@ def test_lof_on_tiles_finds_the_latent_of_untiled_lof(make_image, monkeypatch):
     from codec.api import _to_tensor
     from codec.profiles import get_profile
 
+    monkeypatch.setenv("MSP_TRANSFORM_PRECISION", "fp32")  # bf16 gradients differ between tile shapes by more
     image = make_image(72, 120, seed=5)
     model, _ = _model(torch.device("cpu"))
     x = _to_tensor(image, torch.device("cpu"))
