@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 from codec.commands.arguments import KODAK_DEFAULT, image_folder, positive_int
 from codec.data import DEMO_IMAGE
@@ -21,6 +22,8 @@ DEFAULT_BENCH_IMAGE = DEMO_IMAGE
 def _bench(args: argparse.Namespace) -> int:
     if args.profiles:
         return _bench_profiles(args)
+    if args.scaling:
+        return _bench_scaling(args)
     import numpy as np
     import torch
 
@@ -81,6 +84,29 @@ def _recording(args: argparse.Namespace):
     if not args.stages:
         return contextlib.nullcontext(lambda: None)
     return record_stages(torch.cuda.synchronize if args.device == "cuda" else None)
+
+
+def _bench_scaling(args: argparse.Namespace) -> int:
+    """Decode time against image size, every profile and the serial context model (README plot)."""
+    from codec.api import list_profiles
+    from codec.atomic import check_output_path
+    from codec.eval.scaling import measure_decode_scaling, save_scaling
+    from codec.eval.scaling_plot import plot_decode_scaling
+    from codec.image_io import load_image
+
+    for output in (args.out, args.plot):
+        if output:
+            check_output_path(output, overwrite=True)  # before minutes of timing
+    profiles = args.profile or [p.name for p in list_profiles()]
+    scaling = measure_decode_scaling(
+        load_image(args.image), Path(args.image).name, args.sizes, profiles, args.threads, args.device, args.repeat,
+        args.serial_max_mpx,
+    )
+    if args.out:
+        save_scaling(scaling, args.out)
+    if args.plot:
+        print(f"wrote {plot_decode_scaling(scaling, args.plot)}")
+    return 0
 
 
 def _bench_profiles(args: argparse.Namespace) -> int:
@@ -211,7 +237,25 @@ def register(subparsers) -> None:
     p.add_argument("--lof-ablation", action="store_true", help="also run LOF profiles with LOF off")
     p.add_argument("--serial", action="store_true", help="also time a serial context-model decoder (Kodak size and 2K)")
     p.add_argument("--serial-size", default=(2048, 1365), type=_size, help="the large image of --serial, WxH (default 2K)")
+    p.add_argument("--scaling", action="store_true",
+                   help="decode time against image size (--sizes), every profile and the serial context model")
+    p.add_argument("--sizes", type=_megapixels, default=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0],
+                   help="image sizes of --scaling in megapixels, comma-separated (default 0.25,0.5,1,2,4,8)")
+    p.add_argument("--serial-max-mpx", type=float, default=8.0,
+                   help="time the serial context model up to this size only (about 5 ms per 16x16 block on 2 cores)")
+    p.add_argument("--plot", default=None, help="with --scaling: also draw the plot (PNG) here")
     p.set_defaults(func=_bench)
+
+
+def _megapixels(text: str) -> list[float]:
+    """'0.25,1,8' -> [0.25, 1.0, 8.0]: sizes from 0.001 to 33 Mpx (8K), ascending."""
+    try:
+        sizes = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated megapixels, got {text!r}") from None
+    if not sizes or not all(0.001 <= s <= 33.2 for s in sizes) or sizes != sorted(sizes):
+        raise argparse.ArgumentTypeError(f"expected ascending sizes from 0.001 to 33.2 megapixels, got {text!r}")
+    return sizes
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -165,3 +165,36 @@ def test_bench_stages_prints_where_each_profiles_time_goes(tmp_path, png, capsys
     assert "msp coding loop / backbone, scale 0 / exact convolutions" in names
     total = table[-1].split()
     assert float(total[1]) > 0 and total[2] == "100.0%" and float(total[3]) > 0
+
+
+def test_bench_scaling_times_every_profile_and_the_serial_model_and_draws_them(tmp_path, png, capsys):
+    from codec.eval.scaling import load_scaling
+
+    out, plot = tmp_path / "scaling.json", tmp_path / "scaling.png"
+    argv = ["bench", "--image", str(png), "--scaling", "--sizes", "0.004,0.012", "--serial-max-mpx", "0.005",
+            "--repeat", "1", "--threads", "1", "--out", str(out), "--plot", str(plot)]
+    assert main(argv) == 0
+    scaling = load_scaling(out)
+    assert [round(p.megapixels, 3) for p in scaling.points] == [0.004, 0.012]
+    assert set(scaling.steps) == {"fast", "balanced", "best"} and scaling.steps["best"] > scaling.steps["fast"]
+    assert all(set(p.msp_seconds) == set(scaling.steps) and min(p.msp_seconds.values()) > 0 for p in scaling.points)
+    assert scaling.points[0].serial_seconds > 0 and scaling.points[1].serial_seconds is None  # over --serial-max-mpx
+    assert Image.open(plot).size[0] > 500
+    assert "(0.01 Mpx)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("sizes", ["1,0.5", "0", "a,b", "50"])
+def test_bench_scaling_refuses_sizes_it_cannot_measure(sizes, capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--scaling", "--sizes", sizes])
+    assert "megapixels" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_scaling_file_is_our_error(tmp_path):
+    from codec.errors import CodecError
+    from codec.eval.scaling import load_scaling
+
+    bad = tmp_path / "x.json"
+    bad.write_text('{"points": [{"width": 1}]}')
+    with pytest.raises(CodecError, match="not a decode-scaling file"):
+        load_scaling(bad)

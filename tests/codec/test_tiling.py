@@ -47,9 +47,9 @@ def test_banded_backbone_gives_identical_bitstreams(make_image, monkeypatch):
 def test_tiled_error_gradient_is_the_untiled_one(make_image):
     """The synthesis' backward pass, tile by tile, gives the whole image's squared error and its
     gradient (to float noise), including a target smaller than the padded output."""
-    from codec.models.tiling import tiled_squared_error_gradient
-
     import copy
+
+    from codec.models.tiling import tiled_squared_error_gradient
 
     # The coder's copy has channels-last weights, whose oneDNN kernels differ from the plain ones by
     # ~1e-4 of the gradient between tile shapes (measured): the tiling itself is checked on the plain ones.
