@@ -159,12 +159,13 @@ def encode(
         lof_iterations = 0
         skipped = lof_skip_reason(height, width, prof.lof_iterations)
         notes = (skipped,) if skipped else ()
+        judged = None  # LOF's winner, already coded and decoded when it judged it
         if prof.lof_iterations > 0 and not skipped:
             from codec.lof import overfit_latent
 
             with stage("lof"):
                 lof = overfit_latent(model, x, y, q, prof, height, width, progress=report, cancel=cancel)
-            y, lof_iterations = lof.latent, lof.iterations
+            y, lof_iterations, judged = lof.latent, lof.iterations, lof.final
         del x  # the image tensor is not needed for coding: free it before the largest allocations
         _check_cancel(cancel)
 
@@ -172,10 +173,15 @@ def encode(
             report(Progress("coding", i, steps))
             _check_cancel(cancel)
 
-        code = model.compress_latent(y, prof.schedule, on_step=on_step)
-        report(Progress("synthesis", 0, 1))
-        with stage("synthesis"):
-            recon = _to_image(model.synthesise(code.y_hat, q), height, width)
+        if judged is not None and judged.code is not None and judged.reconstruction is not None:
+            code = judged.code  # the same deterministic coding of the same latent: not done twice
+            recon = judged.reconstruction[0].permute(1, 2, 0).cpu().numpy()
+            report(Progress("coding", steps, steps))
+        else:
+            code = model.compress_latent(y, prof.schedule, on_step=on_step)
+            report(Progress("synthesis", 0, 1))
+            with stage("synthesis"):
+                recon = _to_image(model.synthesise(code.y_hat, q), height, width)
     with stage("container"):
         data = pack(Container(loaded.model_id, prof.name, q_code, height, width, code.segments))
     return EncodeResult(

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 
 from codec.entropy_models.msp import msp_rate, straight_through_round
 from codec.errors import EncodeCancelled
-from codec.models.msp_codec import TILE_MARGIN_PIXELS, MSPCodecModel
+from codec.models.msp_codec import TILE_MARGIN_PIXELS, LatentCode, MSPCodecModel
 from codec.models.precision import run_transform, transform_precision
 from codec.models.tiling import tiled_squared_error_gradient
 from codec.models.transforms import DOWNSAMPLING
@@ -69,6 +69,11 @@ class TrueCost:
     bits: float
     mse: float  # on the 8-bit scale, unpadded image
     cost: float  # bits / pixel + lambda * MSE
+    code: LatentCode | None = field(default=None, compare=False, repr=False)
+    """The coded latent this cost was measured on: the encoder writes the winner's, instead of
+    coding it again (one coding and one synthesis less per encode)."""
+    reconstruction: torch.Tensor | None = field(default=None, compare=False, repr=False)
+    """Its decoded picture, (1, 3, height, width) uint8."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ def true_cost(
     x_hat = model.synthesise(code.y_hat, quality)[..., :height, :width].clamp(0, 1)
     x_hat = torch.round(x_hat * 255.0)
     mse = float(F.mse_loss(x_hat, torch.round(x[..., :height, :width] * 255.0)))
-    return TrueCost(bits=bits, mse=mse, cost=bits / (height * width) + lam * mse)
+    return TrueCost(bits, mse, bits / (height * width) + lam * mse, code, x_hat.to(torch.uint8))
 
 
 @dataclass(frozen=True)
