@@ -42,8 +42,9 @@ def plot_decode_scaling(scaling: DecodeScaling, path: str | Path) -> Path:
     axes.set_yscale("log")
     axes.set_xlabel("image size, megapixels")
     axes.set_ylabel("decode time, seconds (median)")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    axes.yaxis.set_major_formatter(plain)
+    times = [t for p in scaling.points for t in (*p.msp_seconds.values(), p.serial_seconds) if t is not None]
+    ticks = [m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5) if min(times) / 1.3 <= m * 10.0**e <= max(times) * 1.3]
+    axes.set_yticks(ticks, [f"{t:g}" for t in ticks])  # 1-2-5 steps: readable without counting decades
     axes.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
     axes.set_xticks(mpx, [f"{m:.2g}" for m in mpx])  # the measured sizes
     axes.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
