@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from codec.entropy_models.msp import msp_rate, straight_through_round
 from codec.errors import EncodeCancelled
-from codec.models.msp_codec import TILE_MARGIN_PIXELS, LatentCode, MSPCodecModel
+from codec.models.msp_codec import LatentCode, MSPCodecModel
 from codec.models.precision import run_transform, transform_precision
 from codec.models.tiling import tiled_squared_error_gradient
 from codec.models.transforms import DOWNSAMPLING
@@ -40,12 +40,22 @@ from codec.profiles import Profile
 from codec.stage_timing import stage
 from codec.types import Progress
 
-__all__ = ["LOFResult", "TrueCost", "overfit_latent", "true_cost", "LOF_TILE_PIXELS", "LOF_MAX_PIXELS", "lof_skip_reason"]
+__all__ = [
+    "LOFResult", "TrueCost", "overfit_latent", "true_cost", "LOF_TILE_PIXELS", "LOF_TILE_MARGIN_PIXELS", "LOF_MAX_PIXELS",
+    "lof_skip_reason",
+]
 
 # Above this side (pixels), LOF backpropagates through the synthesis tile by tile: the untiled
 # backward pass holds the synthesis' activations for the whole image (about 1.9 GB at 1 Mpx, over
 # 50 GB at 8K). A Kodak image (768 px) still takes the untiled path.
 LOF_TILE_PIXELS = 768
+
+# The tiles' overlap for that backward pass. The forward pass is exact with the transforms' 64-px
+# overlap (the synthesis reaches 7 latent positions), but its gradient was not: on a 180x250 image
+# in 80-px tiles, 1227 latent elements differed from the untiled gradient by up to 9e-4 of its
+# largest 0.48 (the session-10 weights) with 8 latent positions of overlap, none beyond float noise
+# (4e-7) with 9 or more. 12 leaves room.
+LOF_TILE_MARGIN_PIXELS = 96
 
 # Above this many pixels an encode skips LOF, and says so. With the synthesis on tiles, LOF's memory
 # is the MSP unroll's autograd graph over the whole latent, about 0.5 GB per Mpx (measured: 390 MB
@@ -182,7 +192,7 @@ def _run(target: _Target, y_start: torch.Tensor, run: _RunSettings, reporter: _R
             else:  # the synthesis' backward pass tile by tile: memory bounded by the tile, not the image
                 sse, grad_y_hat = tiled_squared_error_gradient(
                     lambda t: run_transform(model.g_s, t * inv, precision), y_hat, image, DOWNSAMPLING,
-                    LOF_TILE_PIXELS // DOWNSAMPLING, TILE_MARGIN_PIXELS // DOWNSAMPLING,
+                    LOF_TILE_PIXELS // DOWNSAMPLING, LOF_TILE_MARGIN_PIXELS // DOWNSAMPLING,
                 )
                 mse = torch.tensor(sse / image.numel())
                 torch.autograd.backward((bpp, y_hat), (torch.ones_like(bpp), grad_y_hat * (lam * 255.0**2 / image.numel())))

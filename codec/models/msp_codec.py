@@ -249,15 +249,19 @@ class MSPCodecModel(nn.Module):
         return TrainOutput(x_hat=x_hat.float(), rate=rate, lam=lam)
 
     # ------------------------------------------------------------------ coding
+    def transforms_channels_last(self) -> None:
+        """The analysis and synthesis in channels-last memory: oneDNN's convolutions run faster in
+        it (training, and coding on a CPU, where :func:`~codec.models.precision.run_transform`
+        feeds them channels-last inputs)."""
+        for transform in (self.g_a, self.g_s):
+            # torch's stubs leave memory_format out of Module.to, which takes it (documented, and what it does here).
+            transform.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+
     def prepare_for_coding(self) -> None:
-        """Build the integer backbone and lay the transforms' weights out channels-last, the
-        layout :func:`~codec.models.precision.run_transform` feeds them on a CPU."""
+        """Build the integer backbone; on a CPU, lay the transforms out channels-last."""
         self.integer_backbone()
         if self.log_gain.device.type == "cpu":
-            with torch.no_grad():
-                for weight in (*self.g_a.parameters(), *self.g_s.parameters()):
-                    if weight.dim() == 4:  # convolution kernels
-                        weight.data = weight.data.contiguous(memory_format=torch.channels_last)
+            self.transforms_channels_last()
 
     def integer_backbone(self) -> IntegerBackbone:
         """Fixed-point twin of the backbone, built once per weights (call after loading)."""

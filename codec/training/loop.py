@@ -109,9 +109,7 @@ def autocast_for(device: torch.device):
 
 def channels_last_transforms(model: MSPCodecModel) -> None:
     """The analysis and synthesis transforms in channels_last memory (their convolutions run faster)."""
-    for transform in (model.g_a, model.g_s):
-        # torch's stubs leave memory_format out of Module.to, which takes it (documented, and what it does here).
-        transform.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    model.transforms_channels_last()
 
 
 class _Wrapper(nn.Module):

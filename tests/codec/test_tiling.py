@@ -62,7 +62,9 @@ def test_tiled_error_gradient_is_the_untiled_one(make_image):
     y_full = y.clone().requires_grad_(True)
     full_error = (model.g_s(y_full)[..., :180, :250] - target).square().sum()
     full_error.backward()
-    error, grad = tiled_squared_error_gradient(model.g_s, y, target, 8, tile=10, margin=8)
+    from codec.lof import LOF_TILE_MARGIN_PIXELS
+
+    error, grad = tiled_squared_error_gradient(model.g_s, y, target, 8, tile=10, margin=LOF_TILE_MARGIN_PIXELS // 8)
     full = float(full_error.detach())
     assert abs(error - full) < 1e-4 * full
     assert torch.allclose(grad, y_full.grad, rtol=1e-3, atol=1e-6 * float(y_full.grad.abs().max()))
