@@ -20,10 +20,10 @@ _TIPS = {
     "PSNR": "PSNR-RGB: MSE over all H x W x 3 values (CompressAI convention)",
     "MS-SSIM": "MS-SSIM-RGB (pytorch_msssim, data_range 255) and -10 log10(1 - MS-SSIM) in dB; "
                "needs both sides > 160 px",
-    "SSIMULACRA2": "SSIMULACRA2 (the ssimulacra2 package, a Python port of libjxl's metric): 100 = identical, "
-                   "higher is better; about 90 = visually lossless, 50 = medium quality, below 30 = low. "
-                   "The port is a few points off libjxl's own tool: compare it with itself, not with published "
-                   "scores. Measured in the background (about 1.5 s at 768x512); not above Full HD",
+    "SSIMULACRA2": "SSIMULACRA2, computed as libjxl's own tool computes it (the same scores, so comparable with "
+                   "published ones): 100 = identical, higher is better; about 90 = visually lossless, 50 = medium "
+                   "quality, below 30 = low. Measured in the background (under a second at 768x512); not above "
+                   "Full HD",
     "FLIP": "NVIDIA's FLIP (flip-evaluator): mean perceived error when flipping between the picture and the "
             "original, 0 = identical, lower is better; viewed at 67 pixels per degree (a 4K screen 0.7 m wide "
             "from 0.7 m). Measured in the background (about 1.5 s at 768x512); not above Full HD",

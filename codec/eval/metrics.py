@@ -6,15 +6,15 @@ PSNR-RGB takes the MSE over all H*W*3 values at once, in float64; MS-SSIM-RGB is
 which needs more than 160 px on each side (5 scales of an 11-tap window), so smaller images
 get ``None`` ("n/a"); bpp counts every byte of the file over the original (unpadded) H*W.
 
-Two perceptual metrics come from their packages, imported only when asked for (they cost
-seconds where PSNR costs milliseconds: about 1.5 s each on a 768x512 image, one core):
+Two perceptual metrics are computed only when asked for (they cost a second or so where PSNR
+costs milliseconds, on a 768x512 image, one core):
 
-- SSIMULACRA2 (``ssimulacra2``, the Python port; 100 = identical, higher is better, negative for
-  the worst). The port is *not* the libjxl tool: on Kodak kodim23 against Pillow JPEG q20 / q50
-  it gives 26.52 / 63.04 where libjxl's ``ssimulacra2`` gives 29.11 / 64.31, and on a 301x203
-  crop 56.89 against 49.28 (its blur and downsampling treat the borders differently). Compare
-  its values with each other, not with published libjxl scores. ``None`` under 8 px a side
-  (the tool's own minimum; the port would silently call such an image perfect).
+- SSIMULACRA2 (:mod:`codec.eval.ssimulacra2`; 100 = identical, higher is better, negative for
+  the worst): libjxl's tool transcribed into numpy, its float32 rounding included, so it gives
+  the tool's scores (to its 8 printed decimals on Kodak kodim23 against JPEG and WebP, noise,
+  blur and crops from 301x203 down to 8x8) and compares with published ones. The PyPI
+  ``ssimulacra2`` port used before was 0.4 to 19 points off (kodim23 vs JPEG q20: 26.52 where
+  the tool gives 29.11; its borders differ). ``None`` under 8 px a side (the tool's own minimum).
 - FLIP (``flip-evaluator``, NVIDIA's C++ code): the mean LDR-FLIP error, 0 = identical, lower is
   better, at the tool's default viewing of 67 pixels per degree (a 4K screen 0.7 m wide seen
   from 0.7 m). It matches the FLIP tool built from NVlabs/flip to its six printed decimals.
@@ -25,7 +25,6 @@ with ``lossless=True`` so that JSON, means and plots never meet ``inf``; show it
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 from collections.abc import Iterator
@@ -165,25 +164,13 @@ def ms_ssim_db(value: float | None) -> float | None:
 
 
 def ssimulacra2_rgb(reference: np.ndarray, reconstruction: np.ndarray) -> float | None:
-    """SSIMULACRA2 with the ``ssimulacra2`` package (100 = identical); ``None`` under 8 px a side.
-
-    The package reads images through Pillow, so the arrays are handed to it as in-memory PPM files
-    (raw RGB: no compression, nothing lost, no temporary file)."""
+    """SSIMULACRA2 as libjxl's tool computes it (100 = identical); ``None`` under 8 px a side."""
     a, b = _pair(reference, reconstruction)
     if min(a.shape[:2]) < SSIMULACRA2_MIN_SIDE:
         return None
-    from ssimulacra2 import compute_ssimulacra2  # deferred: numpy + scipy work of about a second
+    from codec.eval.ssimulacra2 import ssimulacra2  # deferred: only this metric needs it
 
-    return float(compute_ssimulacra2(_ppm(a), _ppm(b)))
-
-
-def _ppm(image: np.ndarray) -> io.BytesIO:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(image, "RGB").save(buffer, format="PPM")
-    buffer.seek(0)
-    return buffer
+    return ssimulacra2(a, b)
 
 
 def flip_rgb(reference: np.ndarray, reconstruction: np.ndarray) -> float:

@@ -300,8 +300,8 @@ class EvaluationResults:
             "notes": list(self.notes),
             "conventions": "CompressAI: 8-bit RGB; PSNR-RGB over all values; "
                            "MS-SSIM-RGB pytorch_msssim data_range=255; bpp = 8*file bytes/(H*W); "
-                           "dataset values = mean of per-image values; when present, ssimulacra2 = the "
-                           "ssimulacra2 package (Python port, 100 = identical) and flip = mean LDR-FLIP "
+                           "dataset values = mean of per-image values; when present, ssimulacra2 = libjxl's "
+                           "tool's score (its numpy transcription, 100 = identical) and flip = mean LDR-FLIP "
                            "error (flip-evaluator, 67 pixels per degree, 0 = identical)",
             "codecs": [c.to_dict() for c in self.codecs],
         }
