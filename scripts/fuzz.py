@@ -235,7 +235,8 @@ def _run(name: str, cases: Iterator[tuple[str, bytes]], target: Callable[[bytes]
                   f"({slowest:.2f} s wall), "
                   f"peak RSS {_peak_rss_mib():.0f} MiB, findings {len(findings)}", flush=True)
     return {"cases": sum(outcomes.values()), "outcomes": dict(outcomes.most_common()), "mutations": dict(kinds.most_common()),
-            "slowest_seconds": round(slowest, 3), "slowest_cpu_seconds": round(slowest_cpu, 3), "wall_seconds": round(time.perf_counter() - start, 1)}
+            "slowest_seconds": round(slowest, 3), "slowest_cpu_seconds": round(slowest_cpu, 3),
+            "wall_seconds": round(time.perf_counter() - start, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
