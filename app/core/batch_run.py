@@ -16,12 +16,15 @@ the service's job events; tests feed it a fake service.
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from codec.baselines import catalogue_entry
 from codec.errors import CodecError
+from codec.eval.bdrate import load_interpolation
 from codec.eval.bdtable import BDRow, bd_table
 from codec.eval.metrics import LOSSLESS_DB
 from codec.eval.results import CodecResults, EvaluationResults, ImageResult, PointResult
@@ -104,6 +107,7 @@ class BatchRun:
 
     def start(self, plan: BatchPlan) -> None:
         """Start ``plan`` (a batch already running is cancelled first)."""
+        _load_interpolation_aside()
         self.cancel()
         self.plan, self.points, self.paused = plan, [], False
         self._todo, self._done = plan.jobs(), 0
@@ -214,6 +218,14 @@ def _native(codec: str, quality: float) -> float:
         return float(catalogue_entry(codec).make().native_parameter(quality))
     except CodecError:
         return quality
+
+
+def _load_interpolation_aside() -> None:
+    """The BD-rate table's interpolation (scipy.interpolate) imported on a thread of its own while
+    the batch's first points encode, once: imported by the table itself, on the GUI thread, it held
+    that thread for 180 ms (tests/app/test_batch_panel.py's stall test, run on its own)."""
+    if "scipy.interpolate" not in sys.modules:
+        threading.Thread(target=load_interpolation, name="load scipy.interpolate", daemon=True).start()
 
 
 def batch_results(points: Sequence[BatchPoint], plan: BatchPlan, dataset: str = "batch") -> EvaluationResults:

@@ -25,7 +25,7 @@ import numpy as np
 
 from codec.errors import CodecError
 
-__all__ = ["BDRate", "bd_rate", "quality_at_rate", "MIN_POINTS", "MIN_OVERLAP"]
+__all__ = ["BDRate", "bd_rate", "quality_at_rate", "load_interpolation", "MIN_POINTS", "MIN_OVERLAP"]
 
 MIN_POINTS = 4
 #: Overlap fraction below which a result carries a warning.
@@ -113,6 +113,13 @@ def quality_at_rate(rate: Sequence[float], quality: Sequence[float], at_bpp: flo
     if not log_r[0] <= math.log10(at_bpp) <= log_r[-1]:
         return None
     return float(_pchip()(log_r, q)(math.log10(at_bpp)))
+
+
+def load_interpolation() -> None:
+    """Import what the first interpolation needs, now: an app calls this on a thread of its own
+    before it needs a BD-rate, so the import (180 ms of the GUI thread's time when it came with a
+    batch's first BD-rate table) never runs on its GUI thread."""
+    _pchip()
 
 
 def _pchip() -> type:

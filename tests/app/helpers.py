@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtCore import QElapsedTimer, QMimeData, QPoint, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 
 from app.core.codecs import SideSettings
@@ -16,7 +18,7 @@ from app.settings_store import AppSettings
 from app.widgets.canvas import ComparisonCanvas
 from app.widgets.main_window import MainWindow
 
-__all__ = ["make_window", "drop_paths", "wait_done", "outcome", "comparison_canvas", "FINAL"]
+__all__ = ["make_window", "drop_paths", "wait_done", "outcome", "comparison_canvas", "FINAL", "StallMeter"]
 
 FINAL = (SideStatus.DONE, SideStatus.FAILED, SideStatus.CANCELLED)
 
@@ -70,3 +72,39 @@ def outcome(image_key: str, settings: SideSettings, bpp: float = 1.0, psnr: floa
                          reconstruction=pixels, num_bytes=int(bpp * size * size / 8), bpp=bpp,
                          metrics=Metrics(psnr=psnr, msssim=0.95, mse=1.0), encode_seconds=0.1,
                          decode_seconds=0.01, device="cpu", label=settings.label())
+
+
+class StallMeter:
+    """The gaps between 5 ms timer ticks on the GUI thread while ``while_`` holds: in wall time, and
+    in the GUI thread's own CPU time. On 2 cores shared with a heavy load the wall time is mostly
+    waiting for a core; the CPU time is the work put on the GUI thread in one go, which the
+    issue's 50 ms bounds."""
+
+    def __init__(self, while_: Callable[[], bool]) -> None:
+        self.gaps: list[int] = []
+        self.cpu_gaps: list[float] = []
+        self._while = while_
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(5)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._clock.start()
+        self._last = (self._clock.elapsed(), time.thread_time())
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        now, cpu = self._clock.elapsed(), time.thread_time()
+        if self._while():
+            self.gaps.append(now - self._last[0])
+            self.cpu_gaps.append(1000 * (cpu - self._last[1]))
+        self._last = (now, cpu)
+
+    def summary(self) -> str:
+        gaps, cpu = sorted(self.gaps), sorted(self.cpu_gaps)
+        return (f"{len(gaps)} ticks, max stall {gaps[-1]} ms, median {gaps[len(gaps) // 2]} ms, the 5 longest {gaps[-5:]}; "
+                f"GUI-thread CPU between ticks: max {cpu[-1]:.1f} ms, the 5 longest {[round(g, 1) for g in cpu[-5:]]}")

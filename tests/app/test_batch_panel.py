@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QElapsedTimer, QTimer
 
 from codec.eval.csv_export import CSV_COLUMNS
 
@@ -17,7 +15,7 @@ from app.core.codecs import SideSettings
 from app.widgets.batch_panel import parse_qualities
 
 from tests.app.conftest import make_pixels
-from tests.app.helpers import drop_paths, make_window
+from tests.app.helpers import StallMeter, drop_paths, make_window
 
 
 def folder_of_images(tmp_path: Path, size: int, count: int = 2) -> Path:
@@ -93,35 +91,17 @@ def test_the_window_never_stalls_while_a_batch_runs(qtbot, app_settings, tmp_pat
     qtbot.waitUntil(lambda: not window.controller.service.msp_loading, timeout=180000)
     panel.set_codecs(("jpeg", "webp"))
     panel.qualities.setText("0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8")
-    clock = QElapsedTimer()
-    clock.start()
-    gaps: list[int] = []
-    cpu_gaps: list[float] = []
-    last = [clock.elapsed(), time.thread_time()]
-
-    def tick() -> None:
-        now, cpu = clock.elapsed(), time.thread_time()
-        if run.running():
-            gaps.append(now - last[0])
-            cpu_gaps.append(1000 * (cpu - last[1]))
-        last[:] = [now, cpu]
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
-    timer.start()
+    meter = StallMeter(run.running)
+    meter.start()
     panel.run_button.click()
     qtbot.waitUntil(lambda: not run.running(), timeout=120000)
     qtbot.wait(2 * 500)  # the last redraw of the curves and the table
-    timer.stop()
+    meter.stop()
     assert run.counts() == (32, 32) and panel.table.rowCount() == 1
     assert panel.table.item(0, 1).text().endswith("%")  # 8 points: a BD-rate of WebP against JPEG
-    worst = max(gaps)
-    print(f"\nwindow during a 32-point batch: {len(gaps)} ticks, max stall {worst} ms, "
-          f"median {sorted(gaps)[len(gaps) // 2]} ms, the 5 longest {sorted(gaps)[-5:]}; GUI-thread CPU "
-          f"between ticks: max {max(cpu_gaps):.1f} ms, the 5 longest {[round(g, 1) for g in sorted(cpu_gaps)[-5:]]}")
-    assert max(cpu_gaps) < 50  # the bar, on the work the batch does on the GUI thread
-    assert sorted(gaps)[-2] < 250  # and no wall-time freeze even on a loaded machine
+    print(f"\nwindow during a 32-point batch: {meter.summary()}")
+    assert max(meter.cpu_gaps) < 50  # the bar, on the work the batch does on the GUI thread
+    assert sorted(meter.gaps)[-2] < 250  # and no wall-time freeze even on a loaded machine
 
 
 def test_parse_qualities() -> None:
