@@ -13,13 +13,18 @@ apart from the final bitstream's.
 from __future__ import annotations
 
 import contextlib
+import functools
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
-__all__ = ["StageTime", "StageTimes", "stage", "record_stages", "median_stage_times"]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+__all__ = ["StageTime", "StageTimes", "stage", "staged", "record_stages", "median_stage_times"]
 
 PATH_SEPARATOR = " / "
 
@@ -91,6 +96,20 @@ def stage(name: str) -> Iterator[None]:
         yield
     finally:
         recorder.leave(started)
+
+
+def staged(name: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Decorator: every call of the function is the stage ``name``."""
+
+    def decorate(function: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(function)
+        def timed(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            with stage(name):
+                return function(*args, **kwargs)
+
+        return timed
+
+    return decorate
 
 
 @contextlib.contextmanager

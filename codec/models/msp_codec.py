@@ -37,7 +37,7 @@ from codec.models.precision import run_transform, transform_precision
 from codec.models.tiling import run_tiled
 from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform
 from codec.models.wavelet import WaveletAnalysis, WaveletSynthesis, wavelet_channels
-from codec.stage_timing import stage
+from codec.stage_timing import stage, staged
 
 __all__ = ["ModelConfig", "MSPCodecModel", "TrainOutput", "LatentCode", "CodedSymbols"]
 
@@ -295,6 +295,7 @@ class MSPCodecModel(nn.Module):
             return run_tiled(lambda t: run_transform(self.g_s, t, precision), y, DOWNSAMPLING, 3, tile, margin)
 
     @torch.no_grad()
+    @staged("msp coding loop")
     def compress_latent(
         self,
         y: torch.Tensor,
@@ -303,12 +304,6 @@ class MSPCodecModel(nn.Module):
         with_means: bool = False,
     ) -> LatentCode:
         """Quantise and entropy-code a latent (1, C, h, w); returns segments and y_hat."""
-        with stage("msp coding loop"):
-            return self._compress_latent(y, schedule, on_step, with_means)
-
-    def _compress_latent(
-        self, y: torch.Tensor, schedule: MSPSchedule, on_step: Callable[[int], None] | None, with_means: bool
-    ) -> LatentCode:
         device = y.device
         _, _, hv, wv = y.shape
         y_pad, coarse_valid = _pad_latent(y, schedule)  # float32 is exact here: halves peak memory
@@ -348,6 +343,7 @@ class MSPCodecModel(nn.Module):
         )
 
     @torch.no_grad()
+    @staged("msp coding loop")
     def decompress_latent(
         self,
         segments: tuple[bytes, ...],
@@ -361,18 +357,6 @@ class MSPCodecModel(nn.Module):
 
         ``observe`` is handed, in coding order, what the coarsest scale and then each step decoded,
         with the code length of every symbol (the bits report; decoding itself needs none of it)."""
-        with stage("msp coding loop"):
-            return self._decompress_latent(segments, latent_size, schedule, device, on_step, observe)
-
-    def _decompress_latent(
-        self,
-        segments: tuple[bytes, ...],
-        latent_size: tuple[int, int],
-        schedule: MSPSchedule,
-        device: torch.device,
-        on_step: Callable[[int], None] | None,
-        observe: Callable[[CodedSymbols], None] | None,
-    ) -> torch.Tensor:
         hv, wv = latent_size
         c = self.latent_channels
         a = schedule.alignment
