@@ -14,6 +14,9 @@ __all__ = ["register"]
 
 TRAIN_DEFAULT = "../shared/data/train"  # where a development checkout has the training set
 SCHEDULE_MIXES = ("equal", "fast-first")  # codec.training.recipe's EQUAL_ and FAST_FIRST_SCHEDULES
+# codec.training.recipe.LOSS_WEIGHTINGS, spelled out so that `msp --help` does not import torch
+# (tests/codec/test_training.py checks they agree)
+LOSS_WEIGHTINGS = ("sum", "log")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -56,6 +59,7 @@ def _train(args: argparse.Namespace) -> int:
         quality_per_sample=args.quality_per_sample,
         spike_factor=args.spike_clip,
         schedule_weights=FAST_FIRST_SCHEDULES if args.schedule_mix == "fast-first" else EQUAL_SCHEDULES,
+        loss_weighting=args.loss_weighting,
         ema_decay=args.ema,
     )
     report = train(cfg, progress=not args.quiet)
@@ -198,6 +202,11 @@ def register(subparsers) -> None:
     p.add_argument(
         "--schedule-mix", choices=SCHEDULE_MIXES, default="equal",
         help="how often each profile's decode schedule is unrolled: equally, or fast 50 / balanced 30 / best 20 %%",
+    )
+    p.add_argument(
+        "--loss-weighting", choices=LOSS_WEIGHTINGS, default="sum",
+        help="what a step minimises: the mean of the samples' rate-distortion losses, or the mean of their "
+             "logarithms (normalised across lambdas; for --quality-per-sample)",
     )
     p.add_argument(
         "--ema", type=_ema_decay, default=None, metavar="DECAY",

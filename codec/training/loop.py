@@ -31,11 +31,11 @@ from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
 from codec.training.averaging import WeightAverage, averaged_state_dict
 from codec.training.data import TrainingImages, split_paths
-from codec.training.recipe import EQUAL_SCHEDULES, SpikeGuard, draw_qualities, weighted_schedule_name
+from codec.training.recipe import EQUAL_SCHEDULES, SpikeGuard, draw_qualities, step_objective, weighted_schedule_name
 
 __all__ = [
-    "TrainConfig", "TrainReport", "train", "rd_loss", "load_checkpoint_model", "read_checkpoint", "autocast_for",
-    "channels_last_transforms", "cosine_decay",
+    "TrainConfig", "TrainReport", "train", "rd_loss", "per_sample_rd_loss", "load_checkpoint_model", "read_checkpoint",
+    "autocast_for", "channels_last_transforms", "cosine_decay",
 ]
 
 
@@ -64,6 +64,7 @@ class TrainConfig:
     quality_per_sample: bool = False
     spike_factor: float | None = None  # None: the fixed clip at 1.0
     schedule_weights: tuple[tuple[str, float], ...] = EQUAL_SCHEDULES
+    loss_weighting: str = "sum"  # codec.training.recipe.step_objective: "sum" or "log"
     # Keep an EMA of the weights with this decay (codec.training.averaging), validated beside the
     # raw weights and exported by default; None: no average.
     ema_decay: float | None = None
@@ -80,12 +81,18 @@ class TrainReport:
     rank: int = 0  # under torchrun every process returns a report; rank 0's is the one to show
 
 
-def rd_loss(x: torch.Tensor, model_out, num_pixels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(loss, bpp, mse) batch means, with loss = bpp + lambda * 255^2 * MSE per CompressAI,
-    taken per sample so that a batch of mixed qualities weighs each sample by its own lambda."""
+def per_sample_rd_loss(x: torch.Tensor, model_out, num_pixels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(loss, bpp, mse), each of shape (batch,), with loss = bpp + lambda * 255^2 * MSE per
+    CompressAI: per sample, so that a batch of mixed qualities weighs each by its own lambda."""
     bpp = model_out.rate.total_bits / num_pixels
     mse = (model_out.x_hat.float() - x).square().flatten(1).mean(1)
-    return (bpp + model_out.lam * 255.0**2 * mse).mean(), bpp.mean(), mse.mean()
+    return bpp + model_out.lam * 255.0**2 * mse, bpp, mse
+
+
+def rd_loss(x: torch.Tensor, model_out, num_pixels: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(loss, bpp, mse) batch means of ``per_sample_rd_loss``."""
+    loss, bpp, mse = per_sample_rd_loss(x, model_out, num_pixels)
+    return loss.mean(), bpp.mean(), mse.mean()
 
 
 def cosine_decay(start: float, end: float, progress: float) -> float:
@@ -255,9 +262,10 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(cfg, step)
         out = net(x, quality, schedule)
-        loss, bpp, mse = rd_loss(x, out, num_pixels)
+        per_sample, bpp, mse = per_sample_rd_loss(x, out, num_pixels)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        step_objective(per_sample, cfg.loss_weighting).backward()
+        loss, bpp, mse = per_sample.mean(), bpp.mean(), mse.mean()
         norm, _clipped = guard.clip(params)
         if not math.isfinite(norm):  # a non-finite gradient: skip the step, draw the next batch
             optimizer.zero_grad(set_to_none=True)

@@ -220,3 +220,30 @@ def test_the_weight_average_is_the_ema_of_the_steps_resumes_exactly_and_is_expor
     train(_cfg(data_dir, tmp_path / "plain", stop_at_step=1), progress=False)
     assert main(["export", str(tmp_path / "plain" / "checkpoint.pt"), "--out", str(tmp_path / "x.pt"), "--weights", "ema"]) == 2
     assert "kept no average" in capsys.readouterr().err
+
+
+def test_log_weighting_divides_each_samples_gradient_by_its_loss():
+    """The ``log`` objective normalises across lambdas: a sample whose loss is 20x larger pulls
+    with the same weight as a small one (d log L / dL = 1 / L), where ``sum`` lets it pull 20x."""
+    from codec.commands import train as train_command
+    from codec.training.recipe import LOSS_WEIGHTINGS, step_objective
+
+    assert train_command.LOSS_WEIGHTINGS == LOSS_WEIGHTINGS
+    scale = torch.tensor([1.0, 20.0])
+    for weighting, expected in [("sum", scale / 2), ("log", torch.tensor([0.5, 0.5]))]:
+        theta = torch.ones(2, requires_grad=True)
+        step_objective(theta * scale, weighting).backward()
+        assert torch.allclose(theta.grad, expected), weighting
+    with pytest.raises(ValueError, match="loss weighting"):
+        step_objective(scale, "max")
+
+
+def test_log_weighting_trains_and_resumes_exactly(data_dir, tmp_path):
+    """The normalised recipe (per-sample qualities, spike clip, log objective) lowers the loss and
+    a run stopped and resumed equals one that never stopped."""
+    recipe = {"quality_per_sample": True, "spike_factor": 3.0, "loss_weighting": "log", "steps": 30}
+    straight = train(_cfg(data_dir, tmp_path / "straight", **recipe), progress=False)
+    train(_cfg(data_dir, tmp_path / "resumed", stop_at_step=24, **recipe), progress=False)
+    resumed = train(_cfg(data_dir, tmp_path / "resumed", **recipe), progress=False)
+    assert resumed.losses == straight.losses
+    assert np.mean(straight.losses[-5:]) < np.mean(straight.losses[:5])
