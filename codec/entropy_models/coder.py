@@ -15,14 +15,13 @@ for the same size (format version 2; version 1 coded in raster order).
 from __future__ import annotations
 
 import functools
-import itertools
 
 import constriction
 import numpy as np
 
 from codec.entropy_models.code_lengths import gaussian_frequencies
 from codec.entropy_models.factorized import FACTORIZED_LIMIT
-from codec.entropy_models.gaussian import SYMBOL_LIMIT, symbol_bits
+from codec.entropy_models.gaussian import SCALE_LEVELS, SYMBOL_LIMIT, symbol_bits
 from codec.errors import BitstreamError
 
 __all__ = ["SegmentEncoder", "SegmentDecoder", "words_to_bytes", "bytes_to_words"]
@@ -40,12 +39,14 @@ def _gaussian_models() -> tuple:
 
 
 def _scale_groups(scale_indices: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
-    """The coding order (stable by scale index) and its runs: (scale index, start, stop)."""
-    order = np.argsort(scale_indices, kind="stable")
-    ordered = scale_indices[order]
-    starts = np.flatnonzero(np.diff(ordered)) + 1
-    bounds = np.concatenate([[0], starts, [ordered.size]])
-    return order, [(int(ordered[a]), int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+    """The coding order (stable by scale index) and its runs: (scale index, start, stop). The
+    indices are below ``SCALE_LEVELS`` (64), so they sort as 8-bit keys: numpy's stable sort of
+    those is a radix sort (a 2K image's step: 6 -> 1 ms)."""
+    keys = scale_indices.astype(np.uint8)
+    order = np.argsort(keys, kind="stable")
+    counts = np.bincount(keys, minlength=SCALE_LEVELS)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    return order, [(int(i), int(bounds[i]), int(bounds[i + 1])) for i in np.flatnonzero(counts)]
 
 
 def words_to_bytes(words: np.ndarray) -> bytes:
@@ -70,9 +71,13 @@ class SegmentEncoder:
             return
         order, groups = _scale_groups(scale_indices)
         shifted = (symbols[order] + SYMBOL_LIMIT).astype(np.int32)
-        models = _gaussian_models()
         for index, start, stop in groups:
-            self._encoder.encode(shifted[start:stop], models[index])
+            self.encode_group(shifted[start:stop], index)
+
+    def encode_group(self, shifted: np.ndarray, scale_index: int) -> None:
+        """One run of :meth:`encode_gaussian`: int32 symbols shifted to [0, 2 * SYMBOL_LIMIT], all
+        of the Gaussian of table scale ``scale_index``."""
+        self._encoder.encode(shifted, _gaussian_models()[scale_index])
 
     def encode_categorical(self, symbols: np.ndarray, probabilities: np.ndarray) -> None:
         """symbols in [-FACTORIZED_LIMIT, FACTORIZED_LIMIT], one probability row each."""
@@ -137,11 +142,14 @@ class SegmentDecoder:
         order, groups = _scale_groups(scale_indices)
         models = _gaussian_models()
         symbols = np.empty(scale_indices.size, dtype=np.int32)
+        runs = []
         for index, start, stop in groups:
             decoded = _guarded(lambda: self._decoder.decode(models[index], stop - start))  # noqa: B023 - called at once
             symbols[order[start:stop]] = decoded - SYMBOL_LIMIT
+            runs.append((decoded, index))
         self._spend(symbol_bits(symbols, scale_indices))
-        self._mirror.encode_gaussian(symbols, scale_indices)
+        for decoded, index in runs:  # already in coding order: the mirror needs no second sort
+            self._mirror.encode_group(decoded, index)
         return symbols
 
     def decode_categorical(self, probabilities: np.ndarray) -> np.ndarray:

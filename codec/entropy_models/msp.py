@@ -29,13 +29,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from codec.entropy_models.fixed_point import ACT_SCALE, QuantizedConv, int_prelu, quantize_activation
+from codec.entropy_models.fixed_point import ACT_SCALE, QuantizedConv, exact_conv, int_prelu, quantize_activation
 from codec.entropy_models.gaussian import discretized_gaussian_likelihood, log_scale_to_index
 from codec.entropy_models.schedule import KNOWN_SUBPOSITION, MASK_CHUNK, MSPSchedule, MSPStep
 from codec.stage_timing import stage
 
 __all__ = [
-    "MSPBackbone", "IntegerBackbone", "MSPRate", "msp_rate", "StepRequest", "ProgressiveResult", "run_progressive",
+    "MSPBackbone", "IntegerBackbone", "ScaleInput", "MSPRate", "msp_rate", "StepRequest", "ProgressiveResult", "run_progressive",
     "VALUE_LIMIT", "straight_through_round",
 ]
 
@@ -106,15 +106,27 @@ def _prelu_slope(act: nn.PReLU) -> torch.Tensor:
 
 
 class IntegerBackbone(nn.Module):
-    """Exact fixed-point twin of :class:`MSPBackbone` (inputs and outputs are integers in float64)."""
+    """Exact fixed-point twin of :class:`MSPBackbone` (inputs and outputs are integers in float64).
 
-    in_slope: torch.Tensor  # buffer (declared: nn.Module's __getattr__ is untyped)
+    Its input layer is split by input: the value and mask channels' sums live in a
+    :class:`ScaleInput`, kept up to date as steps make elements known, and each step adds only the
+    context's (see :class:`ScaleInput` for why)."""
+
+    in_slope: torch.Tensor  # buffers (declared: nn.Module's __getattr__ is untyped)
+    in_values: torch.Tensor
+    in_mask: torch.Tensor
+    in_context: torch.Tensor
 
     def __init__(self, backbone: MSPBackbone) -> None:
         super().__init__()
         self.latent_channels = backbone.latent_channels
         self.mask_channels = backbone.mask_channels
         self.in_proj = QuantizedConv(backbone.in_proj)
+        c4, m = 4 * self.latent_channels, self.mask_channels
+        weight = self.in_proj.weight_int  # input channels: [values | mask | context], as MSPBackbone concatenates
+        parts = {"in_values": weight[:, :c4], "in_mask": weight[:, c4 : c4 + m], "in_context": weight[:, c4 + m :]}
+        for name, part in parts.items():
+            self.register_buffer(name, part.contiguous(), persistent=False)
         self.register_buffer("in_slope", _prelu_slope(backbone.in_act))
         # The backbone's ModuleLists hold Conv2d and PReLU layers (nn.ModuleList is untyped).
         self.convs1 = nn.ModuleList(QuantizedConv(cast(nn.Conv2d, c)) for c in backbone.convs1)
@@ -126,21 +138,21 @@ class IntegerBackbone(nn.Module):
         self.receptive_radius = 2 * len(self.convs1)  # two 3x3 convolutions per residual block
 
     def forward_banded(
-        self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor, channels: torch.Tensor,
-        band_positions: int | None = None,
+        self, inputs: ScaleInput, ctx: torch.Tensor, channels: torch.Tensor, band_positions: int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`forward` on quantised ``values``, computed in row bands with a receptive-field
-        margin so peak memory is bounded by the band, not the image; exact, like :meth:`forward`."""
-        hc, wc = values.shape[-2:]
+        """:meth:`forward` computed in row bands with a receptive-field margin, so peak memory is
+        bounded by the band, not the image; exact, like :meth:`forward`."""
+        sums = inputs.sums
+        hc, wc = sums.shape[-2:]
         rows = max(1, (band_positions or BAND_POSITIONS) // max(wc, 1))
         if rows >= hc:
-            return self(quantize_activation(values), mask, ctx, channels)
+            return self(sums, ctx, channels)
         margin = self.receptive_radius
         outputs: list[torch.Tensor] | None = None
         for r0 in range(0, hc, rows):
             r1 = min(hc, r0 + rows)
             a, b = max(0, r0 - margin), min(hc, r1 + margin)
-            parts = self(quantize_activation(values[..., a:b, :]), mask[..., a:b, :], ctx[..., a:b, :], channels)
+            parts = self(sums[..., a:b, :], ctx[..., a:b, :], channels)
             if outputs is None:
                 outputs = [part.new_empty(*part.shape[:2], hc, wc) for part in parts]
             for out, part in zip(outputs, parts, strict=True):
@@ -150,11 +162,14 @@ class IntegerBackbone(nn.Module):
         return ctx_out, mean, log_scale
 
     def forward(
-        self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor, channels: torch.Tensor
+        self, input_sums: torch.Tensor, ctx: torch.Tensor, channels: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Returns (context, mean, log-scale); the parameters only for the space-to-depth
+        """Returns (context, mean, log-scale) from the input layer's sums over values and mask
+        (:attr:`ScaleInput.sums`) and the context; the parameters only for the space-to-depth
         ``channels`` being coded in this step, so the largest layer computes no unused output."""
-        h = int_prelu(self.in_proj(torch.cat([values, mask, ctx], dim=1)), self.in_slope)
+        with stage("exact convolutions"):
+            acc = input_sums + exact_conv(ctx, self.in_context, 0)
+        h = int_prelu(self.in_proj.requantize(acc), self.in_slope)
         for i, (c1, c2) in enumerate(zip(self.convs1, self.convs2, strict=True)):
             r = c2(int_prelu(c1(h), getattr(self, f"slope{i}")))
             h = torch.clamp(h + r, -32767.0, 32767.0)
@@ -162,6 +177,61 @@ class IntegerBackbone(nn.Module):
         params = self.param_head(h, _param_rows(channels, self.latent_channels))
         k = channels.numel()
         return ctx_out, params[:, :k], params[:, k:]
+
+
+class ScaleInput:
+    """What the integer backbone reads at one scale besides the context: the values (elements not
+    yet known hold the nearest coarser value), the known-mask, and the input layer's exact integer
+    sums over both, kept up to date as each step writes its elements.
+
+    Why the sums: the input layer is a 1x1 convolution over 4C value, mask and context channels
+    (496 on the shipped model), and recomputing it from the whole input at every step (quantise
+    the values, concatenate, convolve) was 47 of a 2K image's ~60 ms per finest-scale step. A step
+    changes only its own channels at its own positions, and integer sums are exact in any order,
+    so adding the layer's response to the change gives the very integers a full recomputation
+    gives (:meth:`fresh_sums`, which the tests compare against): the bitstream does not change.
+    """
+
+    def __init__(self, backbone: IntegerBackbone, values: torch.Tensor, mask: torch.Tensor) -> None:
+        self.backbone = backbone
+        self.values = values
+        self.mask = mask
+        self.sums = self.fresh_sums()
+
+    def fresh_sums(self) -> torch.Tensor:
+        """The sums recomputed from the values and mask as they are, in row bands of about
+        ``BAND_POSITIONS`` positions (the quantised values of a whole 8K grid would take 400 MB)."""
+        b = self.backbone
+        hc, wc = self.values.shape[-2:]
+        sums = self.values.new_empty(self.values.shape[0], b.in_values.shape[0], hc, wc)
+        rows = max(1, BAND_POSITIONS // max(wc, 1))
+        with stage("exact convolutions"):
+            for r0 in range(0, hc, rows):
+                band = slice(r0, min(hc, r0 + rows))
+                sums[..., band, :] = exact_conv(quantize_activation(self.values[..., band, :]), b.in_values, 0) + exact_conv(
+                    self.mask[..., band, :], b.in_mask, 0
+                )
+        return sums
+
+    def write_values(self, channels: torch.Tensor, index: tuple[torch.Tensor, ...], new: torch.Tensor) -> None:
+        """Set the elements ``index`` (batch, position in ``channels``, row, column) of the
+        space-to-depth ``channels`` to ``new`` and add the input layer's response to the change."""
+        full_index = (index[0], channels[index[1]], index[2], index[3])
+        change = quantize_activation(new) - quantize_activation(self.values[full_index])
+        self.values[full_index] = new
+        delta = self.values.new_zeros(self.values.shape[0], channels.numel(), *self.values.shape[-2:])
+        delta[index] = change
+        with stage("exact convolutions"):
+            self.sums += exact_conv(delta, self.backbone.in_values[:, channels], 0)
+
+    def mark_known(self, rows: list[int], where: torch.Tensor) -> None:
+        """Set the known-mask ``rows`` at the positions ``where`` (1, 1, Hc, Wc) and add the input
+        layer's response to the change."""
+        before = self.mask[:, rows]
+        after = torch.where(where.expand_as(before), ACT_SCALE, before)
+        self.mask[:, rows] = after
+        with stage("exact convolutions"):
+            self.sums += exact_conv(after - before, self.backbone.in_mask[:, rows], 0)
 
 
 # ----------------------------------------------------------------------------- layout helpers
@@ -361,12 +431,14 @@ def run_progressive(
         invalid = ~valid_s2d  # (1, 4, Hc, Wc)
         mask = torch.where(invalid.repeat(1, c // MASK_CHUNK, 1, 1), torch.full_like(mask, ACT_SCALE), mask)
         ctx = _scale_context(ctx, 1, feats, hc, wc, mask)
+        with stage(f"backbone input, scale {s}"):
+            inputs = ScaleInput(backbone, values, mask)
         for step in steps:
             p = step.subposition
             spatial = _column_parity(step.parity, hc, wc, device) & valid_s2d[:, p : p + 1]
             chans = torch.tensor(step.channels, device=device)
             with stage(f"backbone, scale {s}"):
-                ctx, mean_int, log_scale_int = backbone.forward_banded(values, mask, ctx, chans)
+                ctx, mean_int, log_scale_int = backbone.forward_banded(inputs, ctx, chans)
             sel_sp = spatial[0, 0].nonzero(as_tuple=True)  # (rows, cols)
             local = torch.arange(len(chans), device=device).view(-1, 1).expand(-1, sel_sp[0].numel()).reshape(-1)
             r_idx = sel_sp[0].repeat(len(chans))
@@ -376,11 +448,11 @@ def run_progressive(
             means = (mean_int[step_index] / ACT_SCALE).cpu().numpy()
             scale_idx = log_scale_to_index(log_scale_int[step_index] / ACT_SCALE).cpu().numpy()
             y_hat = code_step(StepRequest(scale=s, means=means, scale_indices=scale_idx, index=index, step=step))
-            values[index] = y_hat.to(device=device, dtype=torch.float64)
+            with stage(f"backbone input, scale {s}"):
+                inputs.write_values(chans, step_index, y_hat.to(device=device, dtype=torch.float64))
+                inputs.mark_known(list(step.mask_rows), spatial)
             if means_s2d is not None:
                 means_s2d[index] = mean_int[step_index] / ACT_SCALE
-            mrows = list(step.mask_rows)
-            mask[:, mrows] = torch.where(spatial.expand(1, len(mrows), hc, wc), ACT_SCALE, mask[:, mrows])
             if on_step is not None:
                 on_step(step.number)
         current = F.pixel_shuffle(values, 2)

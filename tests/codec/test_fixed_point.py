@@ -2,7 +2,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from codec.entropy_models.fixed_point import ACT_LIMIT, exact_conv, exact_float32_conv
+from codec.entropy_models import fixed_point
+from codec.entropy_models.fixed_point import ACT_LIMIT, exact_conv, exact_float32_conv, exact_float64_conv
 
 
 def _integer_conv(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -42,3 +43,19 @@ def test_integer_conv_ignores_thread_count(conv):
     finally:
         torch.set_num_threads(before)
     assert torch.equal(one, two)
+
+
+def test_a_large_grid_runs_in_bands_with_the_same_exact_sums(monkeypatch):
+    """A grid above the band size runs in row bands (uneven last band included) whose halo rows
+    come from the neighbours: the very integers of the int64 reference, and of one whole call."""
+    torch.manual_seed(2)
+    monkeypatch.setattr(fixed_point, "CONV_BAND_POSITIONS", 40)  # 13 x 10 grid: bands of 4 rows
+    a = torch.randint(-int(ACT_LIMIT), int(ACT_LIMIT) + 1, (1, 24, 13, 10)).double()
+    w = torch.randint(-127, 128, (16, 24, 3, 3)).double()
+    calls = []
+    real_conv = F.conv2d
+    monkeypatch.setattr(fixed_point.F, "conv2d", lambda *args, **kw: calls.append(1) or real_conv(*args, **kw))
+    banded = exact_float64_conv(a, w, padding=1)
+    assert len(calls) == 4
+    assert torch.equal(banded, _integer_conv(a, w))
+    assert torch.equal(banded, real_conv(a, w, padding=1))

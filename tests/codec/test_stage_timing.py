@@ -70,6 +70,9 @@ def test_an_encode_and_a_decode_record_every_stage_of_the_codec(make_image):
         assert sum(side[f"{coding} / backbone, scale {s}"].calls for s in range(3)) == steps * calls // (steps // 3)
         assert sum(side[f"{coding} / entropy coding, scale {s}"].calls for s in range(3)) == steps * calls // (steps // 3)
         assert side[f"{coding} / backbone, scale 0 / exact convolutions"].calls == 7 * calls
+        # The input layer's sums: computed at the scale's start, then updated after each step.
+        codings = calls // (steps // 3)
+        assert side[f"{coding} / backbone input, scale 0"].calls == calls + codings
     assert enc["lof / lof iterations"].calls == 2
     assert enc["lof / lof iterations / rate (MSP unroll)"].calls == 2
     assert enc[judged].calls == 3  # y0, iteration 1 and 2: LOF's judges code apart from the rest
