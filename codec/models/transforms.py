@@ -38,6 +38,9 @@ class AnalysisTransform(nn.Module):
 
 
 class SynthesisTransform(nn.Module):
+    output_centre = 0.5
+    """The middle of the image range [0, 1]: where a bf16 output is finest (codec.models.precision)."""
+
     def __init__(self, width: int, latent_channels: int) -> None:
         super().__init__()
         self.net = nn.Sequential(
