@@ -213,14 +213,15 @@ class ScaleInput:
                 )
         return sums
 
-    def write_values(self, channels: torch.Tensor, index: tuple[torch.Tensor, ...], new: torch.Tensor) -> None:
-        """Set the elements ``index`` (batch, position in ``channels``, row, column) of the
-        space-to-depth ``channels`` to ``new`` and add the input layer's response to the change."""
-        full_index = (index[0], channels[index[1]], index[2], index[3])
-        change = quantize_activation(new) - quantize_activation(self.values[full_index])
-        self.values[full_index] = new
-        delta = self.values.new_zeros(self.values.shape[0], channels.numel(), *self.values.shape[-2:])
-        delta[index] = change
+    def write_values(self, channels: torch.Tensor, flat: torch.Tensor, step_flat: torch.Tensor, new: torch.Tensor) -> None:
+        """Set the elements ``flat`` (row-major in the values) of the space-to-depth ``channels``
+        to ``new`` and add the input layer's response to the change; ``step_flat`` addresses the
+        same elements in a tensor of just those channels (``StepRequest.flat`` and its local twin)."""
+        batch, _, height, width = self.values.shape
+        change = quantize_activation(new) - quantize_activation(self.values.take(flat))
+        self.values.put_(flat, new)
+        delta = self.values.new_zeros(batch, channels.numel(), height, width)
+        delta.put_(step_flat, change)
         with stage("exact convolutions"):
             self.sums += exact_conv(delta, self.backbone.in_values[:, channels], 0)
 
@@ -368,15 +369,24 @@ class StepRequest:
     """One coding step: the elements that become known, with their distribution parameters.
 
     ``means`` are exact dyadic float64 values and ``scale_indices`` table indices, identical on
-    encoder and decoder; ``index`` addresses the elements inside ``targets`` of the scale
-    (batch, space-to-depth channel, row, column of the scale's 2x2 blocks).
+    encoder and decoder; ``flat`` addresses the elements in the scale's space-to-depth grid
+    (1, 4C, Hc, Wc) of ``grid`` = (4C, Hc, Wc), row-major (``Tensor.take`` / ``put_``): one 1-D
+    index instead of four, the coding loop's cheapest way to move a step's elements.
     """
 
     scale: int
     means: np.ndarray
     scale_indices: np.ndarray
-    index: tuple[torch.Tensor, ...]
+    flat: torch.Tensor
+    grid: tuple[int, int, int]
     step: MSPStep
+
+    @property
+    def index(self) -> tuple[torch.Tensor, ...]:
+        """The elements as (batch, space-to-depth channel, row, column of the 2x2 blocks)."""
+        _, hc, wc = self.grid
+        channel, plane = torch.div(self.flat, hc * wc, rounding_mode="floor"), self.flat % (hc * wc)
+        return (torch.zeros_like(channel), channel, torch.div(plane, wc, rounding_mode="floor"), plane % wc)
 
 
 @dataclass(frozen=True)
@@ -439,20 +449,20 @@ def run_progressive(
             chans = torch.tensor(step.channels, device=device)
             with stage(f"backbone, scale {s}"):
                 ctx, mean_int, log_scale_int = backbone.forward_banded(inputs, ctx, chans)
-            sel_sp = spatial[0, 0].nonzero(as_tuple=True)  # (rows, cols)
-            local = torch.arange(len(chans), device=device).view(-1, 1).expand(-1, sel_sp[0].numel()).reshape(-1)
-            r_idx = sel_sp[0].repeat(len(chans))
-            c_idx = sel_sp[1].repeat(len(chans))
-            index = (torch.zeros_like(local), chans[local], r_idx, c_idx)
-            step_index = (index[0], local, r_idx, c_idx)
-            means = (mean_int[step_index] / ACT_SCALE).cpu().numpy()
-            scale_idx = log_scale_to_index(log_scale_int[step_index] / ACT_SCALE).cpu().numpy()
-            y_hat = code_step(StepRequest(scale=s, means=means, scale_indices=scale_idx, index=index, step=step))
+            # The step's elements, channel-major then raster: flat indices into its own channels'
+            # parameters and into the scale's grid (batch 1).
+            plane = spatial[0, 0].flatten().nonzero().squeeze(1)
+            local_flat = (torch.arange(len(chans), device=device).view(-1, 1) * (hc * wc) + plane).reshape(-1)
+            flat = (chans.view(-1, 1) * (hc * wc) + plane).reshape(-1)
+            means = (mean_int.take(local_flat) / ACT_SCALE).cpu().numpy()
+            scale_idx = log_scale_to_index(log_scale_int.take(local_flat) / ACT_SCALE).cpu().numpy()
+            request = StepRequest(scale=s, means=means, scale_indices=scale_idx, flat=flat, grid=(4 * c, hc, wc), step=step)
+            y_hat = code_step(request)
             with stage(f"backbone input, scale {s}"):
-                inputs.write_values(chans, step_index, y_hat.to(device=device, dtype=torch.float64))
+                inputs.write_values(chans, flat, local_flat, y_hat.to(device=device, dtype=torch.float64))
                 inputs.mark_known(list(step.mask_rows), spatial)
             if means_s2d is not None:
-                means_s2d[index] = mean_int[step_index] / ACT_SCALE
+                means_s2d.put_(flat, torch.from_numpy(means).to(device))
             if on_step is not None:
                 on_step(step.number)
         current = F.pixel_shuffle(values, 2)

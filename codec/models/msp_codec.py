@@ -323,7 +323,7 @@ class MSPCodecModel(nn.Module):
         def code_step(req: StepRequest) -> torch.Tensor:
             nonlocal bits
             with stage(f"entropy coding, scale {req.scale}"):
-                y_vals = targets[req.scale][req.index].cpu().numpy()
+                y_vals = targets[req.scale].take(req.flat).cpu().numpy()
                 symbols = np.clip(np.round(y_vals - req.means), -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
                 encoders[req.scale].encode_gaussian(symbols, req.scale_indices)
                 bits += symbol_bits(symbols, req.scale_indices)

@@ -22,9 +22,10 @@ def test_updates_equal_a_fresh_computation():
         channels = torch.randperm(c4)[:9]
         where = torch.rand(hc, wc) < 0.5
         rows, cols = where.nonzero(as_tuple=True)
-        local = torch.arange(9).repeat_interleave(rows.numel())
-        index = (torch.zeros_like(local), local, rows.repeat(9), cols.repeat(9))
-        inputs.write_values(channels, index, torch.randn(local.numel(), dtype=torch.float64) * 300)
+        plane = rows * wc + cols
+        step_flat = (torch.arange(9).view(-1, 1) * (hc * wc) + plane).reshape(-1)
+        flat = (channels.view(-1, 1) * (hc * wc) + plane).reshape(-1)
+        inputs.write_values(channels, flat, step_flat, torch.randn(flat.numel(), dtype=torch.float64) * 300)
         inputs.mark_known(torch.randperm(backbone.mask_channels)[:3].tolist(), where.view(1, 1, hc, wc))
         assert torch.equal(inputs.sums, inputs.fresh_sums())
     assert set(mask.unique().tolist()) == {0.0, ACT_SCALE}
