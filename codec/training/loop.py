@@ -64,7 +64,7 @@ class TrainConfig:
     quality_per_sample: bool = False
     spike_factor: float | None = None  # None: the fixed clip at 1.0
     schedule_weights: tuple[tuple[str, float], ...] = EQUAL_SCHEDULES
-    loss_weighting: str = "sum"  # codec.training.recipe.step_objective: "sum" or "log"
+    loss_weighting: str = "sum"  # codec.training.recipe.step_objective; "log" lost its A/B (model card, session 11)
     # Keep an EMA of the weights with this decay (codec.training.averaging), validated beside the
     # raw weights and exported by default; None: no average.
     ema_decay: float | None = None
