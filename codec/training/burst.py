@@ -40,7 +40,7 @@ from codec.profiles import load_profiles
 from codec.training.averaging import WeightAverage
 from codec.training.data import TrainingImages, image_paths
 from codec.training.device_crops import DeviceCrops
-from codec.training.loop import autocast_for, channels_last_transforms, cosine_decay, rd_loss, validate
+from codec.training.loop import autocast_for, cosine_decay, rd_loss, validate
 from codec.training.pack import VALIDATION_DIR
 from codec.training.recipe import FAST_FIRST_SCHEDULES, SpikeGuard, draw_qualities
 from codec.zoo import export_weights, load_model, weights_metadata
@@ -178,7 +178,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
         model = MSPCodecModel(cfg.model or ModelConfig())
         init_metadata = {"compute": "from scratch"}
     model.to(device)
-    channels_last_transforms(model)
+    model.transforms_channels_last()
     model.train()
     average = WeightAverage(model, cfg.ema_decay)
     params = list(model.parameters())

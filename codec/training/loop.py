@@ -35,7 +35,7 @@ from codec.training.recipe import EQUAL_SCHEDULES, SpikeGuard, draw_qualities, s
 
 __all__ = [
     "TrainConfig", "TrainReport", "train", "rd_loss", "per_sample_rd_loss", "load_checkpoint_model", "read_checkpoint",
-    "autocast_for", "channels_last_transforms", "cosine_decay",
+    "autocast_for", "cosine_decay",
 ]
 
 
@@ -112,11 +112,6 @@ def autocast_for(device: torch.device):
     if device.type in ("cpu", "cuda"):
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
-
-
-def channels_last_transforms(model: MSPCodecModel) -> None:
-    """The analysis and synthesis transforms in channels_last memory (their convolutions run faster)."""
-    model.transforms_channels_last()
 
 
 class _Wrapper(nn.Module):
@@ -209,7 +204,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
 
         load_weights_into(model, cfg.init_weights)
     model.to(device)
-    channels_last_transforms(model)
+    model.transforms_channels_last()
     params = list(model.parameters())
     optimizer = torch.optim.Adam(params, lr=cfg.learning_rate)
     step = 0
