@@ -6,12 +6,44 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["conv", "ResidualBlock", "SubpixelUpsample"]
+__all__ = ["conv", "PReLU", "ResidualBlock", "SubpixelUpsample"]
 
 
 def conv(in_ch: int, out_ch: int, kernel_size: int = 3, stride: int = 1) -> nn.Conv2d:
     """A 'same'-padded convolution (stride 2 halves the size exactly for even inputs)."""
     return nn.Conv2d(in_ch, out_ch, kernel_size, stride=stride, padding=kernel_size // 2)
+
+
+class _PReLUInputGradient(torch.autograd.Function):
+    """PReLU whose backward pass computes the input's gradient only, in three fused passes:
+    ``g`` where x > 0 (``leaky_relu_backward`` with slope 0), then ``that + (g - that) * slope``,
+    which is ``g`` or ``g * slope`` exactly as PyTorch's own backward gives them."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
+        out = torch.prelu(x, slope)  # under autocast: in its precision, which the gradient keeps
+        ctx.save_for_backward(x.to(out.dtype), slope)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        x, slope = ctx.saved_tensors
+        positive = torch.ops.aten.leaky_relu_backward(grad, x, 0.0, False)
+        per_channel = slope.to(grad.dtype).view(1, -1, *([1] * (x.dim() - 2)))
+        return torch.addcmul(positive, grad - positive, per_channel), None
+
+
+class PReLU(nn.PReLU):
+    """``nn.PReLU`` (same parameter, same forward) with a quicker backward pass when its slope
+    is frozen, as in latent overfitting, where only the latent has a gradient. PyTorch's backward
+    computes the slope's gradient too, always, and in a layout-generic loop: on a Kodak image's
+    full-resolution synthesis layer (64 x 256 x 384, bf16, channels-last) it took 22 ms, these
+    three passes about 3.5 ms. Training, where the slope learns, keeps PyTorch's."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.weight.requires_grad or not (torch.is_grad_enabled() and x.requires_grad):
+            return super().forward(x)
+        return _PReLUInputGradient.apply(x, self.weight)
 
 
 class ResidualBlock(nn.Module):
@@ -20,7 +52,7 @@ class ResidualBlock(nn.Module):
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.conv1 = conv(channels, channels)
-        self.act = nn.PReLU(channels, init=0.1)
+        self.act = PReLU(channels, init=0.1)
         self.conv2 = conv(channels, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,14 @@ every partial sum is an integer the format holds exactly, whatever order the lib
   runs in row bands of about ``CONV_BAND_POSITIONS`` positions: float64 convolutions go through
   an im2col buffer of 9 x channels x positions doubles, 52 MB on a 2K image's finest scale, and
   in bands that buffer stays in cache (88x128 grid: 23 -> 10 ms a layer);
+* on a CPU, a 3x3 layer first tries float32 (oneDNN's direct convolutions, 2-6x quicker than
+  float64): exact whenever every partial sum is below 2**24, which the input's largest magnitude
+  per channel and the weights' magnitudes bound before the call. A layer whose bound is higher is
+  split into up to ``FLOAT32_GROUPS`` groups of input channels (one grouped convolution; the
+  groups' exact sums are added in float64), and one that no such split bounds runs in float64.
+  On the shipped model a Kodak-size decode takes the float32 route for every 3x3 layer (mostly
+  with 1 or 2 groups, up to 4 at the top quality), so the float64 route is the guarantee for
+  hostile inputs, not the common path;
 * on CUDA, where float64 is slow on most cards, float32 convolutions, exact while every partial
   sum stays below 2**24: activations are split into a high and a low byte and the input channels
   into chunks small enough to guarantee that bound. cuDNN (Winograd or FFT algorithms would
@@ -27,6 +35,7 @@ requantised with single IEEE operations, which are correctly rounded on every de
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 
 import torch
@@ -45,6 +54,11 @@ __all__ = [
     "exact_float32_conv",
     "exact_float64_conv",
     "CONV_BAND_POSITIONS",
+    "FLOAT32_GROUPS",
+    "float32_groups_needed",
+    "float32_grouped_weight",
+    "exact_float32_grouped_conv",
+    "float32_route_is_exact",
 ]
 
 ACT_FRAC_BITS = 8
@@ -57,6 +71,10 @@ _EXACT_LIMIT = float(1 << 24)
 CONV_BAND_POSITIONS = 4096
 """Grid positions per row band of a CPU 3x3 convolution (2-4k measured best on 2 cores; a grid
 below 1.5x this runs whole)."""
+FLOAT32_GROUPS = (1, 2, 4)
+"""Input-channel groups the float32 route may split a 3x3 layer into. On 2 cores a 64-channel
+layer over a 32x48 grid takes 0.50 / 0.67 / 0.80 ms in 1 / 2 / 4 groups, 1.25 ms in 8 and
+1.03 ms in float64: more groups than 4 would not pay."""
 
 
 def quantize_activation(x: torch.Tensor) -> torch.Tensor:
@@ -123,6 +141,71 @@ def exact_float64_conv(a: torch.Tensor, w: torch.Tensor, padding: int) -> torch.
     return out
 
 
+def float32_grouped_weight(w: torch.Tensor, groups: int) -> torch.Tensor:
+    """Integer weights (C_out, C_in, k, k) as float32 for ``conv2d(..., groups=groups)`` over the
+    whole input: group g's C_out filters are every output channel's weights on input channels
+    [g * C_in / groups, (g + 1) * C_in / groups)."""
+    c_out, c_in = w.shape[:2]
+    grouped = w.reshape(c_out, groups, c_in // groups, *w.shape[2:]).transpose(0, 1)
+    return grouped.reshape(groups * c_out, c_in // groups, *w.shape[2:]).float().contiguous()
+
+
+def float32_groups_needed(abs_sums: torch.Tensor, a: torch.Tensor) -> int | None:
+    """The fewest ``FLOAT32_GROUPS`` in which every partial sum of the convolution of ``a`` stays
+    below 2**24 in magnitude, whatever order the library sums in, or None if even the most do not.
+
+    ``abs_sums`` (C_out, C_in) holds sum |w| over each filter's taps: a partial sum of output
+    channel o within a group is at most sum over the group's channels c of
+    max |a[c]| * abs_sums[o, c] (padding adds zeros)."""
+    terms = abs_sums * a.abs().amax(dim=(0, 2, 3))
+    c_out, c_in = terms.shape
+    for groups in FLOAT32_GROUPS:
+        if c_in % groups == 0 and float(terms.view(c_out, groups, c_in // groups).sum(2).max()) < _EXACT_LIMIT:
+            return groups
+    return None
+
+
+def exact_float32_grouped_conv(a: torch.Tensor, grouped_weight: torch.Tensor, groups: int, padding: int) -> torch.Tensor:
+    """The exact convolution of ``a`` (float64 integers) in float32, ``groups`` groups of input
+    channels (:func:`float32_grouped_weight`), their sums added in float64. Exact only where
+    :func:`float32_groups_needed` chose ``groups`` for this ``a``, and the route
+    :func:`float32_route_is_exact`."""
+    out = F.conv2d(a.float(), grouped_weight, padding=padding, groups=groups)
+    if groups == 1:
+        return out.double()
+    batch, _, height, width = out.shape
+    return torch.sum(out.view(batch, groups, -1, height, width), dim=1, dtype=torch.float64)
+
+
+def _route_matches_float64(channels: int, limit: int, side: int) -> bool:
+    gen = torch.Generator().manual_seed(channels)
+    a = torch.randint(-limit, limit + 1, (1, channels, side, side), generator=gen).double()
+    w = torch.randint(-127, 128, (channels, channels, 3, 3), generator=gen).double()
+    groups = float32_groups_needed(w.abs().sum((2, 3)), a)
+    assert groups is not None  # the shapes below: at most 2**23 in a group
+    routed = exact_float32_grouped_conv(a, float32_grouped_weight(w, groups), groups, 1)
+    return torch.equal(routed, F.conv2d(a, w, padding=1))
+
+
+@functools.cache
+def _float32_route_check(settings: tuple[str, ...]) -> bool:
+    """Convolutions through the float32 route against float64, large enough for PyTorch to hand
+    them to oneDNN (over 20480 input elements), with activations of 10-12 significant bits (bf16
+    keeps 8) and partial sums of over 2**22: one in a single group, one in four."""
+    return _route_matches_float64(8, 700, 60) and _route_matches_float64(16, 2048, 40)
+
+
+def float32_route_is_exact() -> bool:
+    """Whether float32 convolutions on this CPU and these settings sum integers exactly: false
+    where oneDNN is told to compute float32 in bf16 or tf32 (``torch.backends.mkldnn``'s
+    ``fp32_precision``, or ``ONEDNN_DEFAULT_FPMATH_MODE``), as check convolutions with activations
+    of more significant bits than bf16 keeps show. Checked once per process and setting."""
+    mkldnn = torch.backends.mkldnn
+    conv = getattr(mkldnn, "conv", None)  # per-operation settings (not in the type stubs)
+    settings = (str(mkldnn.enabled), str(mkldnn.fp32_precision), str(getattr(conv, "fp32_precision", None)))
+    return _float32_route_check(settings)
+
+
 def exact_conv(a: torch.Tensor, w: torch.Tensor, padding: int) -> torch.Tensor:
     """The exact convolution of integer activations ``a`` (float64) with integer weights ``w``
     (float64), by the quickest exact route on ``a``'s device (see the module docstring)."""
@@ -137,6 +220,7 @@ class QuantizedConv(nn.Module):
     weight_int: torch.Tensor  # buffers (declared: nn.Module's __getattr__ is untyped)
     scale: torch.Tensor
     bias_int: torch.Tensor
+    abs_sums: torch.Tensor  # spatial layers only: sum |weight_int| over each filter's taps (C_out, C_in)
 
     def __init__(self, conv: nn.Conv2d) -> None:
         super().__init__()
@@ -149,13 +233,31 @@ class QuantizedConv(nn.Module):
         self.register_buffer("bias_int", torch.round(bias * ACT_SCALE).view(1, -1, 1, 1))
         self.padding = conv.kernel_size[0] // 2
         assert conv.stride == (1, 1) and conv.kernel_size[0] == conv.kernel_size[1]
+        self.float32_groups: tuple[int, ...] = ()
+        if self.padding:  # spatial layers: the float32 route (1x1 layers are as quick in float64)
+            weight = self.weight_int
+            self.register_buffer("abs_sums", weight.abs().sum((2, 3)), persistent=False)
+            self.float32_groups = tuple(g for g in FLOAT32_GROUPS if weight.shape[1] % g == 0)
+            for groups in self.float32_groups:
+                self.register_buffer(f"weight_f32_g{groups}", float32_grouped_weight(weight, groups), persistent=False)
 
     def forward(self, a: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
         """``rows`` selects output channels: only those are computed (saves time and memory)."""
         w = self.weight_int if rows is None else self.weight_int[rows]
         with stage("exact convolutions"):
-            acc = exact_conv(a, w, self.padding)
+            acc = self._float32_sums(a) if rows is None and self.float32_groups and a.device.type == "cpu" else None
+            if acc is None:
+                acc = exact_conv(a, w, self.padding)
         return self.requantize(acc, rows)
+
+    def _float32_sums(self, a: torch.Tensor) -> torch.Tensor | None:
+        """The exact sums by the float32 route, or None where it cannot guarantee them."""
+        if not float32_route_is_exact():
+            return None
+        groups = float32_groups_needed(self.abs_sums, a)
+        if groups is None:
+            return None
+        return exact_float32_grouped_conv(a, getattr(self, f"weight_f32_g{groups}"), groups, self.padding)
 
     def requantize(self, acc: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
         """Exact integer sums of products (all ``rows``, or the selected ones) -> this layer's

@@ -79,7 +79,11 @@ class MSPBackbone(nn.Module):
 
     @staticmethod
     def _sat(x: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(x, -VALUE_LIMIT, VALUE_LIMIT)
+        """Saturate at the fixed-point range, as the integer twin does. ``hardtanh`` is ``clamp``
+        with a backward pass of one fused kernel (clamp's is four passes: on a Kodak image's
+        balanced LOF the clamps' backward took 285 of 2800 ms, ``hardtanh``'s about 70).
+        The gradient differs only for inputs exactly at the limit."""
+        return F.hardtanh(x, -VALUE_LIMIT, VALUE_LIMIT)
 
     def forward(
         self, values: torch.Tensor, mask: torch.Tensor, ctx: torch.Tensor, channels: torch.Tensor | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from codec.layers import ResidualBlock, SubpixelUpsample, conv
+from codec.layers import PReLU, ResidualBlock, SubpixelUpsample, conv
 
 __all__ = ["AnalysisTransform", "SynthesisTransform", "DOWNSAMPLING"]
 
@@ -21,13 +21,13 @@ class AnalysisTransform(nn.Module):
         super().__init__()
         self.net = nn.Sequential(
             conv(3, width, 5, stride=2),
-            nn.PReLU(width, init=0.1),
+            PReLU(width, init=0.1),
             ResidualBlock(width),
             conv(width, width, 3, stride=2),
-            nn.PReLU(width, init=0.1),
+            PReLU(width, init=0.1),
             ResidualBlock(width),
             conv(width, width, 3, stride=2),
-            nn.PReLU(width, init=0.1),
+            PReLU(width, init=0.1),
             ResidualBlock(width),
             conv(width, latent_channels, 3),
         )
@@ -45,13 +45,13 @@ class SynthesisTransform(nn.Module):
         super().__init__()
         self.net = nn.Sequential(
             conv(latent_channels, width, 3),
-            nn.PReLU(width, init=0.1),
+            PReLU(width, init=0.1),
             ResidualBlock(width),
             SubpixelUpsample(width, width),
-            nn.PReLU(width, init=0.1),
+            PReLU(width, init=0.1),
             ResidualBlock(width),
             SubpixelUpsample(width, width),
-            nn.PReLU(width, init=0.1),
+            PReLU(width, init=0.1),
             ResidualBlock(width),
             SubpixelUpsample(width, 3),
         )

@@ -59,3 +59,68 @@ def test_a_large_grid_runs_in_bands_with_the_same_exact_sums(monkeypatch):
     assert len(calls) == 4
     assert torch.equal(banded, _integer_conv(a, w))
     assert torch.equal(banded, real_conv(a, w, padding=1))
+
+
+def _float32_case(seed: int, channels: int, side: int, limit: int) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    a = torch.randint(-limit, limit + 1, (1, channels, side, side), generator=gen).double()
+    w = torch.randint(-127, 128, (channels, channels, 3, 3), generator=gen).double()
+    return a, w
+
+
+@pytest.mark.parametrize("groups", fixed_point.FLOAT32_GROUPS)
+def test_the_float32_route_is_exact_up_to_its_bound(groups):
+    """Activations scaled so that one output channel's bound for the chosen grouping sits just
+    below 2**24, on a grid large enough for oneDNN: the int64 reference's integers, to the last."""
+    a, w = _float32_case(groups, 16, 40, 4000)
+    abs_sums = w.abs().sum((2, 3))
+    per_group = (abs_sums * a.abs().amax(dim=(0, 2, 3))).view(16, groups, -1).sum(2).max()
+    a = torch.round(a * ((2**24 - 2**16) / float(per_group)))  # the bound, just under 2**24
+    chosen = fixed_point.float32_groups_needed(abs_sums, a)
+    assert chosen is not None and chosen <= groups
+    routed = fixed_point.exact_float32_grouped_conv(a, fixed_point.float32_grouped_weight(w, chosen), chosen, 1)
+    assert torch.equal(routed, _integer_conv(a, w))
+
+
+def test_no_float32_grouping_bounds_full_range_activations():
+    a, w = _float32_case(5, 16, 12, int(ACT_LIMIT))
+    assert fixed_point.float32_groups_needed(w.abs().sum((2, 3)), a) is None
+
+
+def _quantized_conv(channels: int, seed: int) -> fixed_point.QuantizedConv:
+    torch.manual_seed(seed)
+    return fixed_point.QuantizedConv(torch.nn.Conv2d(channels, channels, 3, padding=1))
+
+
+@pytest.mark.parametrize("limit, route", [(600, "float32"), (int(ACT_LIMIT), "float64")])
+def test_a_spatial_layer_takes_the_float32_route_only_where_it_is_exact(monkeypatch, limit, route):
+    layer = _quantized_conv(32, 6)
+    a, _ = _float32_case(6, 32, 30, limit)
+    fixed_point.float32_route_is_exact()  # its check convolutions, once per process: not counted below
+    grouped = []
+    real_conv = F.conv2d
+    monkeypatch.setattr(fixed_point.F, "conv2d", lambda *args, **kw: grouped.append(args[0].dtype) or real_conv(*args, **kw))
+    out = layer(a)
+    assert grouped == [torch.float32 if route == "float32" else torch.float64]
+    reference = torch.clamp(torch.round(_integer_conv(a, layer.weight_int) * layer.scale + layer.bias_int), -ACT_LIMIT, ACT_LIMIT)
+    assert torch.equal(out, reference)
+
+
+def test_float32_in_reduced_precision_is_noticed_and_avoided(monkeypatch):
+    """Told to compute float32 convolutions in bf16, oneDNN rounds the activations: the route's
+    check sees it, and the layer falls back to float64 with the same integers as before."""
+    layer = _quantized_conv(32, 7)
+    a, _ = _float32_case(7, 32, 30, 600)
+    expected = layer(a)
+    assert fixed_point.float32_route_is_exact()
+    before = torch.backends.mkldnn.conv.fp32_precision
+    torch.backends.mkldnn.conv.fp32_precision = "bf16"
+    try:
+        assert not fixed_point.float32_route_is_exact()
+        dtypes = []
+        real_conv = F.conv2d
+        monkeypatch.setattr(fixed_point.F, "conv2d", lambda *args, **kw: dtypes.append(args[0].dtype) or real_conv(*args, **kw))
+        assert torch.equal(layer(a), expected)
+        assert dtypes == [torch.float64]
+    finally:
+        torch.backends.mkldnn.conv.fp32_precision = before
