@@ -22,13 +22,16 @@ def run_tiled(
     out_channels: int,
     tile: int,
     margin: int,
+    whole_up_to: int | None = None,
 ) -> torch.Tensor:
     """Apply ``fn`` (which maps an (1, C, h, w) input to (1, out_channels, h*scale, w*scale))
-    tile by tile. ``tile`` and ``margin`` are in input pixels; for a downsampling ``fn`` they
-    must be multiples of 1/scale so tile borders fall on output pixels.
+    tile by tile; an input of at most ``whole_up_to`` (default ``tile``) on both sides runs in one
+    piece. ``tile``, ``margin`` and ``whole_up_to`` are in input pixels; for a downsampling ``fn``
+    they must be multiples of 1/scale so tile borders fall on output pixels.
     """
     _, _, h, w = x.shape
-    if h <= tile and w <= tile:
+    whole = tile if whole_up_to is None else whole_up_to
+    if h <= whole and w <= whole:
         return fn(x)
     out = None
     for top in range(0, h, tile):

@@ -30,6 +30,21 @@ def test_tiled_transforms_match_untiled(make_image):
     assert abs(_psnr(x_full, reference) - _psnr(x_tiled, reference)) < 0.05
 
 
+def test_an_input_up_to_the_whole_size_runs_in_one_piece_and_a_larger_one_in_tiles():
+    calls = []
+
+    def double(t: torch.Tensor) -> torch.Tensor:
+        calls.append(tuple(t.shape[-2:]))
+        return torch.repeat_interleave(torch.repeat_interleave(t, 2, dim=-2), 2, dim=-1)
+
+    x = torch.arange(12 * 20, dtype=torch.float32).view(1, 1, 12, 20)
+    assert torch.equal(run_tiled(double, x, 2, 1, tile=8, margin=2, whole_up_to=20), double(x[..., :, :]))
+    assert calls == [(12, 20), (12, 20)]
+    calls.clear()
+    assert torch.equal(run_tiled(double, x, 2, 1, tile=8, margin=2, whole_up_to=16), double(x))
+    assert calls[:-1] == [(10, 10), (10, 12), (10, 6), (6, 10), (6, 12), (6, 6)]  # 2 x 3 tiles with their margins
+
+
 def test_banded_backbone_gives_identical_bitstreams(make_image, monkeypatch):
     """Coding runs the MSP backbone in row bands for big images; with bands of a few rows forced
     on a small image, encoder and decoder produce exactly what the unbanded backbone does."""
