@@ -341,14 +341,12 @@ def msp_rate(
                 step_target = mean + straight_through_round(step_target - mean)
             lik = discretized_gaussian_likelihood(step_target, mean, torch.exp(log_scale))
             bits = bits + (-torch.log2(lik) * spatial).flatten(1).sum(1)
-            sel = y.new_zeros(1, 4 * c, 1, 1)
-            sel[:, chans] = 1.0
-            sel = sel * spatial
-            step_values = target.index_copy(1, chans, step_target) if quantized else target
-            values = values * (1 - sel) + step_values * sel
+            # The step's channels take their new values at its positions; only they are blended
+            # (a blend of all 4C channels cost four passes over the whole scale, forwards and back).
+            values = _blend_channels(values, chans, step_target if quantized else target[:, chans], spatial)
             if clean_target is not None and decoded_values is not None:
                 step_decoded = mean + straight_through_round(clean_target[:, chans] - mean)
-                decoded_values = decoded_values * (1 - sel) + clean_target.index_copy(1, chans, step_decoded) * sel
+                decoded_values = _blend_channels(decoded_values, chans, step_decoded, spatial)
             msel = y.new_zeros(1, backbone.mask_channels, 1, 1)
             msel[:, list(step.mask_rows)] = 1.0
             mask = torch.maximum(mask, msel * spatial)
@@ -358,6 +356,12 @@ def msp_rate(
             decoded = F.pixel_shuffle(decoded_values, 2)
     y_hat = known if quantized else decoded
     return MSPRate(progressive_bits=bits, coarsest_bits=coarsest_bits, y_hat=y_hat)
+
+
+def _blend_channels(values: torch.Tensor, channels: torch.Tensor, new: torch.Tensor, where: torch.Tensor) -> torch.Tensor:
+    """``values`` with its ``channels`` set to ``new`` where ``where`` (0/1, broadcast over
+    channels) is 1, as the 0/1 blend ``v * (1 - where) + new * where`` (differentiable in both)."""
+    return values.index_copy(1, channels, values[:, channels] * (1 - where) + new * where)
 
 
 def straight_through_round(x: torch.Tensor) -> torch.Tensor:
