@@ -151,3 +151,17 @@ def test_an_image_over_the_lof_limit_is_encoded_without_lof_and_says_so(make_ima
     monkeypatch.setattr(lof, "LOF_MAX_PIXELS", 40 * 48)
     result = encode(image, profile="balanced", quality=0.5, lof_iterations=2)
     assert result.lof_iterations == 2 and result.notes == ()
+
+
+def test_the_balanced_profile_judges_its_latent_at_the_start_and_the_end_only(make_image, monkeypatch):
+    """One real coding per judgement: the shipped balanced profile pays for two, the start (LOF
+    never ends worse) and its last iterate, and writes the winner's code without a third."""
+    import codec.lof as lof
+
+    judged = []
+    real = lof.true_cost
+    monkeypatch.setattr(lof, "true_cost", lambda *args: judged.append(1) or real(*args))
+    image, model, x, y0 = _setup(make_image)
+    profile = get_profile("balanced")
+    result = overfit_latent(model, x, y0, 0.5, profile, *image.shape[:2])
+    assert len(judged) == 2 and len(result.trajectory) == profile.lof_iterations
