@@ -155,7 +155,8 @@ def _run(target: _Target, y_start: torch.Tensor, run: _RunSettings, reporter: _R
     model, profile, height, width = target.model, target.profile, target.height, target.width
     _, inv_gain, lam = model.rate_point(target.quality)
     inv = inv_gain.detach().view(1, -1, 1, 1)
-    a = profile.schedule.alignment
+    proxy_schedule = profile.lof_proxy_schedule
+    a = proxy_schedule.alignment
     _, _, hv, wv = y_start.shape
     pad = (0, -(-wv // a) * a - wv, 0, -(-hv // a) * a - hv)
     image = target.x[..., :height, :width]
@@ -175,13 +176,13 @@ def _run(target: _Target, y_start: torch.Tensor, run: _RunSettings, reporter: _R
             with stage("rate (MSP unroll)"):
                 if profile.lof_proxy == "rounding":
                     rate = msp_rate(
-                        model.backbone, model.factorized.likelihood, F.pad(y, pad), profile.schedule, quantized=True
+                        model.backbone, model.factorized.likelihood, F.pad(y, pad), proxy_schedule, quantized=True
                     )
                     assert rate.y_hat is not None  # quantized: the decoder's latent
                     y_hat = rate.y_hat[..., :hv, :wv]
                 else:
                     noise = torch.rand(y.shape, generator=gen, device=y.device) - 0.5
-                    rate = msp_rate(model.backbone, model.factorized.likelihood, F.pad(y + noise, pad), profile.schedule)
+                    rate = msp_rate(model.backbone, model.factorized.likelihood, F.pad(y + noise, pad), proxy_schedule)
                     y_hat = straight_through_round(y)
                 bpp = rate.total_bits.sum() / (height * width)
             optimizer.zero_grad(set_to_none=True)

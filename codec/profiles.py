@@ -45,9 +45,20 @@ class Profile:
     lof_final_learning_rate: float | None = None
     """Cosine-decay the LOF step size to this value over the run (None: constant step). A
     decaying step lets a long run settle into a minimum instead of circling it."""
+    lof_proxy_channel_splits: tuple[int, ...] | None = None
+    """The channel groups of the MSP schedule that LOF's rate proxy unrolls, where not the coder's
+    own (None). A schedule of fewer steps makes each gradient step cheaper; the true cost, which
+    decides what is written, always codes with the profile's own schedule."""
 
     def steps(self, latent_channels: int) -> int:
         return self.schedule.steps(latent_channels)
+
+    @property
+    def lof_proxy_schedule(self) -> MSPSchedule:
+        """The schedule LOF's rate proxy unrolls (see ``lof_proxy_channel_splits``)."""
+        if self.lof_proxy_channel_splits is None:
+            return self.schedule
+        return dataclasses.replace(self.schedule, channel_splits=self.lof_proxy_channel_splits)
 
 
 @functools.cache
@@ -65,7 +76,7 @@ def parse_profiles(text: str) -> dict[str, Profile]:
         if unknown:
             hint = " (greedy is now lof_step_search and lof_snap_symbols)" if "greedy" in unknown else ""
             raise ProfileError(f"profile {name!r}: unknown setting(s) {', '.join(unknown)}{hint}")
-        profiles[name] = Profile(
+        profile = Profile(
             name=name,
             description=entry["description"],
             schedule=MSPSchedule(
@@ -82,7 +93,17 @@ def parse_profiles(text: str) -> dict[str, Profile]:
             lof_final_learning_rate=(
                 None if entry.get("lof_final_learning_rate") is None else float(entry["lof_final_learning_rate"])
             ),
+            lof_proxy_channel_splits=(
+                None
+                if entry.get("lof_proxy_channel_splits") is None
+                else tuple(int(c) for c in entry["lof_proxy_channel_splits"])
+            ),
         )
+        try:
+            profile.lof_proxy_schedule  # noqa: B018 - built to validate it
+        except ValueError as exc:
+            raise ProfileError(f"profile {name!r}: lof_proxy_channel_splits: {exc}") from None
+        profiles[name] = profile
     return profiles
 
 

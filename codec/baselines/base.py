@@ -312,6 +312,8 @@ def coerce_setting(cls: type, key: str, value: object) -> object:
     if not isinstance(value, str) or target is str:
         return value
     try:
+        if typing.get_origin(target) is tuple:  # a tuple of ints, written "8+16" (commas separate settings)
+            return tuple(int(part) for part in value.split("+"))
         if target is bool:
             lowered = value.lower()
             if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
@@ -319,4 +321,4 @@ def coerce_setting(cls: type, key: str, value: object) -> object:
             return lowered in ("1", "true", "yes", "on")
         return target(value)
     except ValueError:
-        raise CodecError(f"setting {key}={value!r} is not a valid {target.__name__}") from None
+        raise CodecError(f"setting {key}={value!r} is not a valid {getattr(target, '__name__', target)}") from None

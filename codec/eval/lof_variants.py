@@ -44,7 +44,8 @@ class VariantResult:
 
 
 def parse_variant(spec: str) -> LOFVariant:
-    """``NAME=PROFILE[,field=value...]``, fields being the profile's (e.g. ``lof_proxy=noise``)."""
+    """``NAME=PROFILE[,field=value...]``, fields being the profile's (e.g. ``lof_proxy=noise``; a
+    tuple as ``lof_proxy_channel_splits=8+16``)."""
     from codec.baselines.registry import coerce_setting
     from codec.profiles import Profile
 

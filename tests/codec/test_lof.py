@@ -9,6 +9,7 @@ from codec.api import _model, _to_tensor, decode, encode
 from codec.data import DEMO_IMAGE
 from codec.errors import EncodeCancelled
 from codec.lof import overfit_latent, true_cost
+from codec.models.msp_codec import MSPCodecModel
 from codec.profiles import get_profile
 
 
@@ -165,3 +166,26 @@ def test_the_balanced_profile_judges_its_latent_at_the_start_and_the_end_only(ma
     profile = get_profile("balanced")
     result = overfit_latent(model, x, y0, 0.5, profile, *image.shape[:2])
     assert len(judged) == 2 and len(result.trajectory) == profile.lof_iterations
+
+
+def test_lof_unrolls_the_proxy_schedule_and_judges_with_the_coders(make_image, monkeypatch):
+    import codec.lof as lof
+
+    unrolled, coded = [], []
+    real_rate, real_compress = lof.msp_rate, MSPCodecModel.compress_latent
+
+    def rate(backbone, likelihood, y, schedule, **kw):
+        unrolled.append(schedule)
+        return real_rate(backbone, likelihood, y, schedule, **kw)
+
+    def compress(self, y, schedule, *args, **kw):
+        coded.append(schedule)
+        return real_compress(self, y, schedule, *args, **kw)
+
+    monkeypatch.setattr(lof, "msp_rate", rate)
+    monkeypatch.setattr(MSPCodecModel, "compress_latent", compress)
+    image, model, x, y0 = _setup(make_image)
+    profile = dataclasses.replace(get_profile("balanced"), lof_iterations=2, lof_proxy_channel_splits=(16,))
+    overfit_latent(model, x, y0, 0.5, profile, *image.shape[:2])
+    assert unrolled == [profile.lof_proxy_schedule] * 2 and profile.lof_proxy_schedule != profile.schedule
+    assert coded and set(coded) == {profile.schedule}

@@ -10,7 +10,10 @@ def test_variant_settings_take_the_profile_fields_types():
     assert dict(v.overrides) == {
         "lof_proxy": "noise", "lof_learning_rate": 0.03, "lof_final_learning_rate": None, "lof_iterations": 6,
     }
-    for bad in ("old", "old=balanced,lof_proxy", "old=balanced,unknown=1", "old=balanced,schedule=x"):
+    assert dict(parse_variant("cheap=balanced,lof_proxy_channel_splits=16").overrides) == {"lof_proxy_channel_splits": (16,)}
+    assert dict(parse_variant("two=balanced,lof_proxy_channel_splits=8+16").overrides) == {"lof_proxy_channel_splits": (8, 16)}
+    for bad in ("old", "old=balanced,lof_proxy", "old=balanced,unknown=1", "old=balanced,schedule=x",
+                "old=balanced,lof_proxy_channel_splits=8+x"):
         with pytest.raises(ValueError):
             parse_variant(bad)
 

@@ -46,3 +46,18 @@ def test_the_searches_beyond_lof_are_explicit_settings():
     assert profile.lof_step_search and not profile.lof_snap_symbols
     with pytest.raises(ProfileError, match=r"custom.*greedy.*lof_step_search and lof_snap_symbols"):
         parse_profiles(ENTRY + "greedy = true\n")  # the old switch of both is refused, not ignored
+
+
+def test_lofs_rate_proxy_may_unroll_a_cheaper_schedule_of_the_same_scales():
+    profile = parse_profiles(ENTRY.replace("[16]", "[8, 16]") + "lof_proxy_channel_splits = [16]\n")["custom"]
+    assert profile.schedule.channel_splits == (8, 16)
+    assert profile.lof_proxy_schedule.channel_splits == (16,)
+    assert profile.lof_proxy_schedule.steps(96) < profile.steps(96)
+    assert (profile.lof_proxy_schedule.scales, profile.lof_proxy_schedule.spatial) == (3, "2x2")
+    own = parse_profiles(ENTRY)["custom"]
+    assert own.lof_proxy_schedule is own.schedule
+
+
+def test_a_bad_proxy_schedule_is_a_profile_error_naming_the_profile():
+    with pytest.raises(ProfileError, match=r"custom.*lof_proxy_channel_splits.*multiples of 8"):
+        parse_profiles(ENTRY + "lof_proxy_channel_splits = [12]\n")
