@@ -21,7 +21,7 @@ import numpy as np
 
 from codec.entropy_models.code_lengths import gaussian_frequencies
 from codec.entropy_models.factorized import FACTORIZED_LIMIT
-from codec.entropy_models.gaussian import SCALE_LEVELS, SYMBOL_LIMIT, symbol_bits
+from codec.entropy_models.gaussian import SCALE_LEVELS, SYMBOL_LIMIT, run_bits
 from codec.errors import BitstreamError
 
 __all__ = ["SegmentEncoder", "SegmentDecoder", "words_to_bytes", "bytes_to_words"]
@@ -65,14 +65,18 @@ class SegmentEncoder:
     def __init__(self) -> None:
         self._encoder = constriction.stream.queue.RangeEncoder()
 
-    def encode_gaussian(self, symbols: np.ndarray, scale_indices: np.ndarray) -> None:
-        """symbols in [-SYMBOL_LIMIT, SYMBOL_LIMIT], one scale index each."""
+    def encode_gaussian(self, symbols: np.ndarray, scale_indices: np.ndarray) -> float:
+        """symbols in [-SYMBOL_LIMIT, SYMBOL_LIMIT], one scale index each; returns their ideal
+        code length in bits (:func:`~codec.entropy_models.gaussian.symbol_bits`)."""
         if symbols.size == 0:
-            return
+            return 0.0
         order, groups = _scale_groups(scale_indices)
         shifted = (symbols[order] + SYMBOL_LIMIT).astype(np.int32)
+        bits = 0.0
         for index, start, stop in groups:
             self.encode_group(shifted[start:stop], index)
+            bits += run_bits(shifted[start:stop], index)
+        return bits
 
     def encode_group(self, shifted: np.ndarray, scale_index: int) -> None:
         """One run of :meth:`encode_gaussian`: int32 symbols shifted to [0, 2 * SYMBOL_LIMIT], all
@@ -147,7 +151,7 @@ class SegmentDecoder:
             decoded = _guarded(lambda: self._decoder.decode(models[index], stop - start))  # noqa: B023 - called at once
             symbols[order[start:stop]] = decoded - SYMBOL_LIMIT
             runs.append((decoded, index))
-        self._spend(symbol_bits(symbols, scale_indices))
+        self._spend(sum(run_bits(decoded, index) for decoded, index in runs))
         for decoded, index in runs:  # already in coding order: the mirror needs no second sort
             self._mirror.encode_group(decoded, index)
         return symbols

@@ -21,7 +21,7 @@ from torch import nn
 from codec.entropy_models.code_lengths import categorical_code_lengths, gaussian_code_lengths
 from codec.entropy_models.coder import SegmentDecoder, SegmentEncoder
 from codec.entropy_models.factorized import FACTORIZED_LIMIT, FactorizedDensity
-from codec.entropy_models.gaussian import SCALE_MAX, SCALE_MIN, SYMBOL_LIMIT, symbol_bits
+from codec.entropy_models.gaussian import SCALE_MAX, SCALE_MIN, SYMBOL_LIMIT
 from codec.entropy_models.msp import (
     IntegerBackbone,
     MSPBackbone,
@@ -333,8 +333,7 @@ class MSPCodecModel(nn.Module):
             with stage(f"entropy coding, scale {req.scale}"):
                 y_vals = targets[req.scale].take(req.flat).cpu().numpy()
                 symbols = np.clip(np.round(y_vals - req.means), -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
-                encoders[req.scale].encode_gaussian(symbols, req.scale_indices)
-                bits += symbol_bits(symbols, req.scale_indices)
+                bits += encoders[req.scale].encode_gaussian(symbols, req.scale_indices)
                 return torch.from_numpy(symbols.astype(np.float64) + req.means)
 
         _, c_pad, h_pad, w_pad = y_pad.shape

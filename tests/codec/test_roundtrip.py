@@ -120,3 +120,18 @@ def test_bit_exact_across_exact_convolution_routes(encode_split, make_image, mon
     decoded = decode(result.data)
     assert again.data == result.data
     assert np.array_equal(decoded.image, result.reconstruction)
+
+
+def test_a_runs_bits_are_the_ideal_code_length_of_its_symbols():
+    """The coder's per-run lookup (encoder's estimate, decoder's information budget) is
+    ``symbol_bits`` of the same symbols, run by run."""
+    from codec.entropy_models.coder import SegmentEncoder
+    from codec.entropy_models.gaussian import SYMBOL_LIMIT, run_bits, symbol_bits
+
+    rng = np.random.default_rng(3)
+    indices = rng.integers(0, 64, 5000)
+    symbols = np.clip(np.round(rng.normal(0, 3, 5000)), -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
+    symbols[:3] = (-SYMBOL_LIMIT, SYMBOL_LIMIT, 0)
+    assert SegmentEncoder().encode_gaussian(symbols, indices) == pytest.approx(symbol_bits(symbols, indices), rel=1e-12)
+    one = indices == indices[0]
+    assert run_bits(symbols[one] + SYMBOL_LIMIT, int(indices[0])) == pytest.approx(symbol_bits(symbols[one], indices[one]))
