@@ -61,3 +61,11 @@ def test_lofs_rate_proxy_may_unroll_a_cheaper_schedule_of_the_same_scales():
 def test_a_bad_proxy_schedule_is_a_profile_error_naming_the_profile():
     with pytest.raises(ProfileError, match=r"custom.*lof_proxy_channel_splits.*multiples of 8"):
         parse_profiles(ENTRY + "lof_proxy_channel_splits = [12]\n")
+
+
+def test_only_balanced_unrolls_a_cheaper_proxy():
+    """best's LOF runs on its own schedule: the cheaper proxy was measured for balanced only."""
+    profiles = load_profiles()
+    assert profiles["balanced"].lof_proxy_channel_splits == (16,)
+    assert profiles["best"].lof_proxy_schedule == profiles["best"].schedule
+    assert profiles["fast"].lof_iterations == 0
