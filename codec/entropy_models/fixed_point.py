@@ -20,9 +20,8 @@ every partial sum is an integer the format holds exactly, whatever order the lib
   per channel and the weights' magnitudes bound before the call. A layer whose bound is higher is
   split into up to ``FLOAT32_GROUPS`` groups of input channels (one grouped convolution; the
   groups' exact sums are added in float64), and one that no such split bounds runs in float64.
-  On the shipped model a Kodak-size decode takes the float32 route for every 3x3 layer (mostly
-  with 1 or 2 groups, up to 4 at the top quality), so the float64 route is the guarantee for
-  hostile inputs, not the common path;
+  On the shipped model a Kodak-size decode takes the float32 route for most 3x3 layers (1 group
+  at the bottom quality, mostly 2 in the middle; at the top mostly 2 or 4, a fifth in float64);
 * on CUDA, where float64 is slow on most cards, float32 convolutions, exact while every partial
   sum stays below 2**24: activations are split into a high and a low byte and the input channels
   into chunks small enough to guarantee that bound. cuDNN (Winograd or FFT algorithms would
