@@ -70,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     args = build_parser().parse_args(argv)
 
+    from codec.allocator import retain_freed_memory
+
+    retain_freed_memory()  # the encode worker allocates and frees the same large tensors (codec.allocator)
+
     from app.qt_libraries import check_qt_libraries
 
     problem = check_qt_libraries()  # before Qt starts: Qt's own message for a missing library is a generic abort

@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from codec.allocator import retain_freed_memory
 from codec.errors import CodecError
 
 __all__ = ["main", "build_parser"]
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    retain_freed_memory()  # this process codes images: keep freed tensors' memory (codec.allocator)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

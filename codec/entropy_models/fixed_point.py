@@ -78,12 +78,12 @@ layer over a 32x48 grid takes 0.50 / 0.67 / 0.80 ms in 1 / 2 / 4 groups, 1.25 ms
 
 def quantize_activation(x: torch.Tensor) -> torch.Tensor:
     """Real values -> fixed-point integers (stored in float64), saturating."""
-    return torch.clamp(torch.round(x.double() * ACT_SCALE), -ACT_LIMIT, ACT_LIMIT)
+    return (x.double() * ACT_SCALE).round_().clamp_(-ACT_LIMIT, ACT_LIMIT)
 
 
 def int_prelu(a: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
     """PReLU on fixed-point integers; ``slope`` is float64 per channel (1, C, 1, 1)."""
-    return torch.where(a >= 0, a, torch.round(a * slope))
+    return torch.where(a >= 0, a, (a * slope).round_())
 
 
 @contextlib.contextmanager
@@ -261,11 +261,13 @@ class QuantizedConv(nn.Module):
 
     def requantize(self, acc: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
         """Exact integer sums of products (all ``rows``, or the selected ones) -> this layer's
-        fixed-point output: scaled, biased, rounded and saturated by single IEEE operations."""
+        fixed-point output: scaled, biased, rounded and saturated by single IEEE operations.
+        Overwrites ``acc`` (a fresh temporary at every call site: no copy of a grid per layer)."""
         scale, bias = self.scale, self.bias_int
         if rows is not None:
             scale, bias = scale[:, rows], bias[:, rows]
-        return torch.clamp(torch.round(acc * scale + bias), -ACT_LIMIT, ACT_LIMIT)
+        # In place on ``acc``, the caller's fresh sums (each op rounds once, as written out).
+        return acc.mul_(scale).add_(bias).round_().clamp_(-ACT_LIMIT, ACT_LIMIT)
 
 
 def _check_bounds() -> None:

@@ -176,7 +176,7 @@ class IntegerBackbone(nn.Module):
         h = int_prelu(self.in_proj.requantize(acc), self.in_slope)
         for i, (c1, c2) in enumerate(zip(self.convs1, self.convs2, strict=True)):
             r = c2(int_prelu(c1(h), getattr(self, f"slope{i}")))
-            h = torch.clamp(h + r, -32767.0, 32767.0)
+            h = r.add_(h).clamp_(-32767.0, 32767.0)  # r: c2's fresh output
         ctx_out = self.ctx_head(h)
         params = self.param_head(h, _param_rows(channels, self.latent_channels))
         k = channels.numel()
