@@ -5,7 +5,7 @@ image's synthesis: 12.6 MB per full-resolution layer). glibc's malloc hands bloc
 ``mmap`` and, when they are freed, gives the pages back to the kernel (directly, or by trimming the
 top of its heap), so each new tensor is fresh pages: a page fault and a page of zeros for every
 4 KiB, before any arithmetic. Measured on this project's machine (2 cores, trainer paused): the bf16
-synthesis of a Kodak image took 52-55 ms this way and 32.5 ms with freed blocks kept; 10 decodes of
+synthesis of a Kodak image took 52-55 ms this way and 32.5 ms with freed blocks kept; an encode and ten decodes of
 kodim23 made 206k minor page faults against 76k, three 2048x1365 decodes 509k against 191k, with the
 same peak memory (within 3 %).
 
