@@ -22,7 +22,6 @@ glibc, when the user set glibc's malloc options in the environment, or when
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import platform
 from dataclasses import dataclass
@@ -65,10 +64,7 @@ def retain_freed_memory(environ: dict[str, str] | None = None) -> AllocatorSetti
         return AllocatorSettings(False, "glibc's malloc options are set in the environment")
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return AllocatorSettings(False, "the C library is not glibc")
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return AllocatorSettings(False, "the C library was not found")
-    mallopt = getattr(ctypes.CDLL(name), "mallopt", None)
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the process' own symbols: glibc's
     if mallopt is None:
         return AllocatorSettings(False, "the C library has no mallopt")
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
