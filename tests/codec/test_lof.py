@@ -111,8 +111,11 @@ def test_rounding_proxy_is_the_coder_up_to_fixed_point_means():
 
 def test_training_can_hand_the_synthesis_what_the_decoder_hands_it():
     """forward_train(synthesis_input="coder") rounds relative to the teacher-forced means: close to
-    the decoder's latent (its means differ from the coder's by the context's noise), far closer than
-    round(y) is (on kodim23 at q=0.5: mean |difference| 0.022 against 0.068)."""
+    the decoder's latent, far closer than round(y) is. Its means differ from the coder's by the
+    context's training noise, and that gap grows as the weights lean more on context: on this crop at
+    q=0.5 the mean |difference| is 0.026 against round(y)'s 0.051 (weights 12021f88; 0.32-0.63 of it
+    across crops and q = 0 / 0.5 / 1). With a clean context the same rounding comes to 0.017 (0.24-0.37
+    of round(y)'s): what is left then is the coder's rounded context and its integer backbone."""
     from codec.entropy_models.msp import msp_rate
     from codec.image_io import load_image
 
@@ -126,7 +129,10 @@ def test_training_can_hand_the_synthesis_what_the_decoder_hands_it():
     rate = msp_rate(model.backbone, model.factorized.likelihood, y + noise, schedule, clean=y)
     distance_coder_form = float((rate.y_hat - code.y_hat).abs().mean())
     distance_round = float((torch.round(y) - code.y_hat).abs().mean())
-    assert distance_coder_form < 0.5 * distance_round
+    assert distance_coder_form < 0.75 * distance_round
+    with torch.no_grad():
+        clean_context = msp_rate(model.backbone, model.factorized.likelihood, y.detach(), schedule, clean=y.detach())
+    assert float((clean_context.y_hat - code.y_hat).abs().mean()) < 0.5 * distance_round
     assert float((rate.y_hat - y).abs().max()) <= 0.5 + 1e-5
     rate.y_hat.sum().backward()  # straight through: the synthesis' gradient reaches the latent unchanged
     assert torch.allclose(y.grad, torch.ones_like(y))
