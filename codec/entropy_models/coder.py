@@ -10,16 +10,24 @@ once per process from :func:`~codec.entropy_models.code_lengths.gaussian_frequen
 Gaussian parameters made constriction build a model for every symbol: on a Kodak-size step of
 74k symbols, encoding took 3.2 ms and decoding 8.6 ms that way, 0.6 ms and 2.8 ms with the tables,
 for the same size (format version 2; version 1 coded in raster order).
+
+Format version 3 cuts each scale's alphabet at +-K (:func:`~codec.entropy_models.code_lengths.
+truncated_gaussians`): a call's runs are coded with their scales' truncated models, then, run by
+run, the escaped symbols' places in the left tail and in the right tail. Symbols inside +-K cost
+exactly what they did, and the decoder's search is over a few cumulatives instead of 2047:
+decoding a Kodak latent's 580k Gaussian symbols took 21.7 ms, 13.1 ms with the cut (one thread;
+same size).
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import constriction
 import numpy as np
 
-from codec.entropy_models.code_lengths import gaussian_frequencies
+from codec.entropy_models.code_lengths import truncated_gaussians
 from codec.entropy_models.factorized import FACTORIZED_LIMIT
 from codec.entropy_models.gaussian import SCALE_LEVELS, SYMBOL_LIMIT, run_bits
 from codec.errors import BitstreamError
@@ -29,13 +37,33 @@ __all__ = ["SegmentEncoder", "SegmentDecoder", "words_to_bytes", "bytes_to_words
 _CATEGORICAL = constriction.stream.model.Categorical(perfect=False)
 
 
+@dataclass(frozen=True)
+class _ScaleModels:
+    """The coder's models of one table scale: symbols -K-1..K+1 (the ends are the escapes), and
+    the two tails the escapes stand for."""
+
+    half_width: int
+    truncated: object
+    left_tail: object
+    right_tail: object
+
+
 @functools.cache
-def _gaussian_models() -> tuple:
-    """One categorical model per scale index, with exactly the table's integer frequencies:
-    ``Categorical(perfect=False)`` gives symbol i the width floor(S_i * k) + 1 (S_i: the sum of the
-    weights before it), and k = (2**PRECISION - N) / sum(weights) is exactly 1 for weights of
-    frequency - 1, so every width comes out as the table's frequency, exactly."""
-    return tuple(constriction.stream.model.Categorical(row - 1.0, perfect=False) for row in gaussian_frequencies())
+def _gaussian_models() -> tuple[_ScaleModels, ...]:
+    """One set of categorical models per scale index, the truncated one with exactly the table's
+    integer frequencies: ``Categorical(perfect=False)`` gives symbol i the width floor(S_i * k) + 1
+    (S_i: the sum of the weights before it), and k = (2**PRECISION - N) / sum(weights) is exactly 1
+    for weights of frequency - 1, so every width comes out as the table's frequency, exactly."""
+    categorical = constriction.stream.model.Categorical
+    return tuple(
+        _ScaleModels(
+            model.half_width,
+            categorical(model.frequencies - 1.0, perfect=False),
+            categorical(model.left_tail, perfect=False),
+            categorical(model.right_tail, perfect=False),
+        )
+        for model in truncated_gaussians()
+    )
 
 
 def _scale_groups(scale_indices: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
@@ -47,6 +75,35 @@ def _scale_groups(scale_indices: np.ndarray) -> tuple[np.ndarray, list[tuple[int
     counts = np.bincount(keys, minlength=SCALE_LEVELS)
     bounds = np.concatenate([[0], np.cumsum(counts)])
     return order, [(int(i), int(bounds[i]), int(bounds[i + 1])) for i in np.flatnonzero(counts)]
+
+
+def _run_constants(groups: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per symbol in coding order: what a shifted symbol loses to become its truncated model's
+    symbol (SYMBOL_LIMIT - K - 1), and the right escape's symbol there (2K + 2)."""
+    half_widths = np.array([_gaussian_models()[index].half_width for index, _, _ in groups], dtype=np.int32)
+    counts = [stop - start for _, start, stop in groups]
+    return np.repeat(SYMBOL_LIMIT - half_widths - 1, counts), np.repeat(2 * half_widths + 2, counts)
+
+
+def _right_tail_start(models: _ScaleModels) -> int:
+    """The shifted symbol of the right tail's first place (K + 1)."""
+    return SYMBOL_LIMIT + models.half_width + 1
+
+
+def _escaped_runs(truncated: np.ndarray, tops: np.ndarray, groups: list[tuple[int, int, int]]):
+    """(scale index, positions of left escapes, positions of right escapes) of each run that has
+    any escape, in coding order; one vectorised pass over the call, since escapes are rare."""
+    escaped = np.flatnonzero((truncated == 0) | (truncated == tops))
+    if escaped.size == 0:
+        return []
+    starts = np.array([start for _, start, _ in groups])
+    run_of = np.searchsorted(starts, escaped, side="right") - 1
+    runs = []
+    for run in np.unique(run_of):
+        positions = escaped[run_of == run]
+        is_left = truncated[positions] == 0
+        runs.append((groups[run][0], positions[is_left], positions[~is_left]))
+    return runs
 
 
 def words_to_bytes(words: np.ndarray) -> bytes:
@@ -72,16 +129,24 @@ class SegmentEncoder:
             return 0.0
         order, groups = _scale_groups(scale_indices)
         shifted = (symbols[order] + SYMBOL_LIMIT).astype(np.int32)
-        bits = 0.0
-        for index, start, stop in groups:
-            self.encode_group(shifted[start:stop], index)
-            bits += run_bits(shifted[start:stop], index)
-        return bits
+        self.encode_runs(shifted, groups)
+        return sum(run_bits(shifted[start:stop], index) for index, start, stop in groups)
 
-    def encode_group(self, shifted: np.ndarray, scale_index: int) -> None:
-        """One run of :meth:`encode_gaussian`: int32 symbols shifted to [0, 2 * SYMBOL_LIMIT], all
-        of the Gaussian of table scale ``scale_index``."""
-        self._encoder.encode(shifted, _gaussian_models()[scale_index])
+    def encode_runs(self, shifted: np.ndarray, groups: list[tuple[int, int, int]]) -> None:
+        """One call's symbols in coding order, shifted to [0, 2 * SYMBOL_LIMIT] (int32), and their
+        runs (scale index, start, stop): each run with its scale's truncated model, then, run by
+        run, the escaped symbols' places in the left tail and in the right tail."""
+        offsets, tops = _run_constants(groups)
+        truncated = shifted - offsets
+        np.clip(truncated, 0, tops, out=truncated)
+        models = _gaussian_models()
+        for index, start, stop in groups:
+            self._encoder.encode(truncated[start:stop], models[index].truncated)
+        for index, left, right in _escaped_runs(truncated, tops, groups):
+            if left.size:
+                self._encoder.encode(shifted[left], models[index].left_tail)
+            if right.size:
+                self._encoder.encode(shifted[right] - _right_tail_start(models[index]), models[index].right_tail)
 
     def encode_categorical(self, symbols: np.ndarray, probabilities: np.ndarray) -> None:
         """symbols in [-FACTORIZED_LIMIT, FACTORIZED_LIMIT], one probability row each."""
@@ -145,15 +210,24 @@ class SegmentDecoder:
             return np.zeros(0, dtype=np.int32)
         order, groups = _scale_groups(scale_indices)
         models = _gaussian_models()
+        truncated = np.concatenate(
+            [
+                _guarded(lambda: self._decoder.decode(models[index].truncated, stop - start))  # noqa: B023 - called at once
+                for index, start, stop in groups
+            ]
+        )
+        offsets, tops = _run_constants(groups)
+        shifted = truncated + offsets
+        for index, left, right in _escaped_runs(truncated, tops, groups):
+            if left.size:
+                shifted[left] = _guarded(lambda: self._decoder.decode(models[index].left_tail, left.size))  # noqa: B023
+            if right.size:
+                places = _guarded(lambda: self._decoder.decode(models[index].right_tail, right.size))  # noqa: B023
+                shifted[right] = places + _right_tail_start(models[index])
+        self._spend(sum(run_bits(shifted[start:stop], index) for index, start, stop in groups))
+        self._mirror.encode_runs(shifted, groups)  # already in coding order: the mirror needs no second sort
         symbols = np.empty(scale_indices.size, dtype=np.int32)
-        runs = []
-        for index, start, stop in groups:
-            decoded = _guarded(lambda: self._decoder.decode(models[index], stop - start))  # noqa: B023 - called at once
-            symbols[order[start:stop]] = decoded - SYMBOL_LIMIT
-            runs.append((decoded, index))
-        self._spend(sum(run_bits(decoded, index) for decoded, index in runs))
-        for decoded, index in runs:  # already in coding order: the mirror needs no second sort
-            self._mirror.encode_group(decoded, index)
+        symbols[order] = shifted - SYMBOL_LIMIT
         return symbols
 
     def decode_categorical(self, probabilities: np.ndarray) -> np.ndarray:

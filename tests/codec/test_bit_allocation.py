@@ -5,8 +5,13 @@ import pytest
 
 from codec.api import bit_allocation, encode, read_header
 from codec.data import DEMO_IMAGE
-from codec.entropy_models.code_lengths import categorical_code_lengths, gaussian_code_lengths
-from codec.entropy_models.coder import SegmentEncoder
+from codec.entropy_models.code_lengths import (
+    categorical_code_lengths,
+    gaussian_code_lengths,
+    gaussian_frequencies,
+    truncated_gaussians,
+)
+from codec.entropy_models.coder import SegmentDecoder, SegmentEncoder
 from codec.entropy_models.factorized import FACTORIZED_LIMIT
 from codec.entropy_models.gaussian import SCALE_LEVELS, SYMBOL_LIMIT, scale_table, symbol_bits
 from codec.errors import BitstreamError
@@ -34,20 +39,45 @@ def test_gaussian_code_lengths_are_what_the_coder_writes():
 
 @pytest.mark.parametrize("index", [0, 17, SCALE_LEVELS - 1])
 def test_the_coder_codes_each_scale_with_constrictions_quantised_gaussian(index):
-    """The frequency tables are constriction's own leaky quantisation of the Gaussian: symbols of
-    one scale (whose order grouping keeps) give byte for byte what its QuantizedGaussian writes."""
+    """The frequency tables are constriction's own leaky quantisation of the Gaussian, and inside
+    its cut (+-K) the truncated model keeps that table's cumulatives: symbols of one scale (whose
+    order grouping keeps) give byte for byte what its QuantizedGaussian writes."""
     import constriction
 
     rng = np.random.default_rng(index)
     std = scale_table()[index]
-    symbols = np.clip(np.round(rng.normal(0, 3 * std, 5000)), -SYMBOL_LIMIT, SYMBOL_LIMIT).astype(np.int32)
-    symbols[:20] = rng.integers(-SYMBOL_LIMIT, SYMBOL_LIMIT + 1, 20)  # far tails
+    k = truncated_gaussians()[index].half_width
+    symbols = np.clip(np.round(rng.normal(0, 3 * std, 5000)), -k, k).astype(np.int32)
+    symbols[:2] = -k, k
     reference = constriction.stream.queue.RangeEncoder()
     gaussian = constriction.stream.model.QuantizedGaussian(-SYMBOL_LIMIT, SYMBOL_LIMIT, 0.0, std)
     reference.encode(symbols, gaussian)
     encoder = SegmentEncoder()
     encoder.encode_gaussian(symbols, np.full(symbols.size, index))
     assert encoder.finish() == reference.get_compressed().astype("<u4").tobytes()
+
+
+@pytest.mark.parametrize("index", [0, 11, 40, SCALE_LEVELS - 1])
+def test_symbols_beyond_the_cut_come_back_through_their_escapes(index):
+    """Every symbol of the alphabet round-trips, the tails' ends included, at what the full
+    Gaussian table would cost them (within the tail models' rounding) and never at the cost of
+    the symbols inside the cut, which cost what they did before."""
+    k = truncated_gaussians()[index].half_width
+    everything = np.arange(-SYMBOL_LIMIT, SYMBOL_LIMIT + 1, dtype=np.int32)
+    symbols = np.concatenate([np.zeros(500, dtype=np.int32), everything, np.zeros(500, dtype=np.int32)])
+    indices = np.full(symbols.size, index)
+    encoder = SegmentEncoder()
+    encoder.encode_gaussian(symbols, indices)
+    data = encoder.finish()
+    decoder = SegmentDecoder(data)
+    assert np.array_equal(decoder.decode_gaussian(indices), symbols)
+    decoder.finish()
+    full_table = 24 - np.log2(gaussian_frequencies()[index])
+    lengths = gaussian_code_lengths(everything, np.full(everything.size, index))
+    inside = np.abs(everything) <= k
+    assert np.array_equal(lengths[inside], full_table[inside])
+    assert np.allclose(lengths[~inside], full_table[~inside], atol=1e-3)
+    assert 0 <= 8 * len(data) - gaussian_code_lengths(symbols, indices).sum() <= FLUSH_BITS
 
 
 def test_categorical_code_lengths_are_what_the_coder_writes():
