@@ -24,7 +24,8 @@ from codec.image_io import MAX_PIXELS, MAX_SIDE
 __all__ = ["MAGIC", "FORMAT_VERSION", "Container", "pack", "unpack", "quality_to_code", "code_to_quality"]
 
 MAGIC = b"MSPc"
-FORMAT_VERSION = 3  # 3: truncated alphabets with escapes; 2: a step's symbols grouped by scale index (coder.py); 1: in raster order
+# 3: truncated alphabets with escapes; 2: a step's symbols grouped by scale index (coder.py); 1: raster order
+FORMAT_VERSION = 3
 MAX_PROFILE_NAME = 32
 MAX_SEGMENTS = 16
 MODEL_ID_LEN = 8

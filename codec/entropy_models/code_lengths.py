@@ -108,7 +108,7 @@ def _gaussian_lengths() -> np.ndarray:
     """(SCALE_LEVELS, 2 * SYMBOL_LIMIT + 1) bits of each symbol as the truncated models code it:
     the full table's inside +-K, the escape plus the place in its tail beyond."""
     lengths = PRECISION - np.log2(gaussian_frequencies())
-    for row, model in zip(lengths, truncated_gaussians()):
+    for row, model in zip(lengths, truncated_gaussians(), strict=True):
         k = model.half_width
         escapes = PRECISION - np.log2(model.frequencies[[0, -1]])
         row[: SYMBOL_LIMIT - k] = escapes[0] + categorical_code_lengths(model.left_tail)

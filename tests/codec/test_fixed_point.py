@@ -106,6 +106,14 @@ def test_a_spatial_layer_takes_the_float32_route_only_where_it_is_exact(monkeypa
     assert torch.equal(out, reference)
 
 
+def _float32_conv_is_exact_here() -> bool:
+    """An independent look at what the route's check judges: a float32 1x1 convolution of
+    integers with more significant bits than bf16 keeps (here 2**9 + 1), against float64."""
+    a = torch.full((1, 16, 8, 8), 2.0**9 + 1)
+    w = torch.ones(4, 16, 1, 1)
+    return torch.equal(F.conv2d(a, w).double(), F.conv2d(a.double(), w.double()))
+
+
 def test_float32_in_reduced_precision_is_noticed_and_avoided(monkeypatch):
     """Told to compute float32 convolutions in bf16, oneDNN rounds the activations: the route's
     check sees it, and the layer falls back to float64 with the same integers as before."""
@@ -116,6 +124,8 @@ def test_float32_in_reduced_precision_is_noticed_and_avoided(monkeypatch):
     before = torch.backends.mkldnn.conv.fp32_precision
     torch.backends.mkldnn.conv.fp32_precision = "bf16"
     try:
+        if _float32_conv_is_exact_here():
+            pytest.skip("oneDNN keeps float32 convolutions in float32 on this CPU even when told bf16 (no AMX)")
         assert not fixed_point.float32_route_is_exact()
         dtypes = []
         real_conv = F.conv2d
