@@ -90,7 +90,9 @@ def _right_tail_start(models: _ScaleModels) -> int:
     return SYMBOL_LIMIT + models.half_width + 1
 
 
-def _escaped_runs(truncated: np.ndarray, tops: np.ndarray, groups: list[tuple[int, int, int]]):
+def _escaped_runs(
+    truncated: np.ndarray, tops: np.ndarray, groups: list[tuple[int, int, int]]
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """(scale index, positions of left escapes, positions of right escapes) of each run that has
     any escape, in coding order; one vectorised pass over the call, since escapes are rare."""
     escaped = np.flatnonzero((truncated == 0) | (truncated == tops))
