@@ -141,10 +141,21 @@ class SegmentEncoder:
         offsets, tops = _run_constants(groups)
         truncated = shifted - offsets
         np.clip(truncated, 0, tops, out=truncated)
+        self.encode_truncated_runs(shifted, truncated, groups, _escaped_runs(truncated, tops, groups))
+
+    def encode_truncated_runs(
+        self,
+        shifted: np.ndarray,
+        truncated: np.ndarray,
+        groups: list[tuple[int, int, int]],
+        escaped_runs: list[tuple[int, np.ndarray, np.ndarray]],
+    ) -> None:
+        """:meth:`encode_runs` given the truncated symbols and the escapes already found (the
+        decoder's mirror has both from decoding)."""
         models = _gaussian_models()
         for index, start, stop in groups:
             self._encoder.encode(truncated[start:stop], models[index].truncated)
-        for index, left, right in _escaped_runs(truncated, tops, groups):
+        for index, left, right in escaped_runs:
             if left.size:
                 self._encoder.encode(shifted[left], models[index].left_tail)
             if right.size:
@@ -220,14 +231,16 @@ class SegmentDecoder:
         )
         offsets, tops = _run_constants(groups)
         shifted = truncated + offsets
-        for index, left, right in _escaped_runs(truncated, tops, groups):
+        escaped_runs = _escaped_runs(truncated, tops, groups)
+        for index, left, right in escaped_runs:
             if left.size:
-                shifted[left] = _guarded(lambda: self._decoder.decode(models[index].left_tail, left.size))  # noqa: B023
+                shifted[left] = _guarded(lambda: self._decoder.decode(models[index].left_tail, left.size))  # noqa: B023 - called at once
             if right.size:
-                places = _guarded(lambda: self._decoder.decode(models[index].right_tail, right.size))  # noqa: B023
+                places = _guarded(lambda: self._decoder.decode(models[index].right_tail, right.size))  # noqa: B023 - called at once
                 shifted[right] = places + _right_tail_start(models[index])
         self._spend(sum(run_bits(shifted[start:stop], index) for index, start, stop in groups))
-        self._mirror.encode_runs(shifted, groups)  # already in coding order: the mirror needs no second sort
+        # Already in coding order, truncated and with its escapes found: the mirror sorts and searches nothing again.
+        self._mirror.encode_truncated_runs(shifted, truncated, groups, escaped_runs)
         symbols = np.empty(scale_indices.size, dtype=np.int32)
         symbols[order] = shifted - SYMBOL_LIMIT
         return symbols
