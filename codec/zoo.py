@@ -26,6 +26,7 @@ import torch
 from codec.data import WEIGHTS
 from codec.errors import WeightsError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
+from codec.models.rate_range import extend_lambda_grid
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -146,9 +147,20 @@ def _read_payload(path: Path, require_checksum: bool = False) -> tuple[dict, byt
 
 
 def load_weights_into(model: MSPCodecModel, path: str | Path) -> dict:
-    """Load exported weights into an existing model (same config); returns the metadata."""
+    """Load exported weights into an existing model of the same architecture; returns the metadata.
+
+    Weights trained on a lambda grid that the model's grid starts with load too: the model's added
+    (higher) levels start where each channel's learned gain curve points
+    (:mod:`codec.models.rate_range`), which is how training extends the top of the quality range."""
     payload, _ = _read_payload(Path(path))
-    state = {k: v.to(model.state_dict()[k].dtype) for k, v in payload["state"].items()}
+    state = payload["state"]
+    lambdas = tuple(float(v) for v in payload.get("config", {}).get("lambdas", model.config.lambdas))
+    if lambdas != tuple(model.config.lambdas):
+        try:
+            state = extend_lambda_grid(state, lambdas, model.config.lambdas)
+        except ValueError as exc:
+            raise WeightsError(f"{path}: its weights cannot start this model: {exc}") from None
+    state = {k: v.to(model.state_dict()[k].dtype) for k, v in state.items()}
     model.load_state_dict(state)
     model.invalidate_coding_cache()
     return payload.get("metadata", {})

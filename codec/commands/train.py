@@ -32,10 +32,15 @@ def _train(args: argparse.Namespace) -> int:
     from codec.models.wavelet import wavelet_channels
 
     latent = args.latent or (wavelet_channels() if args.transform == "wavelet" else 96)
+    lambdas = args.lambdas
+    if lambdas is None and args.init_weights:
+        from codec.zoo import load_model
+
+        lambdas = load_model(args.init_weights).model.config.lambdas
     try:
         model = ModelConfig(
             transform_width=args.width, latent_channels=latent, msp_features=args.msp_features, msp_depth=args.msp_depth,
-            transform=args.transform,
+            transform=args.transform, **({"lambdas": tuple(lambdas)} if lambdas else {}),
         )
     except ValueError as exc:
         raise CodecError(str(exc)) from None
@@ -79,6 +84,17 @@ def _ema_decay(text: str) -> float:
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"an EMA decay is in [0, 1), not {text}")
     return value
+
+
+def _lambda_grid(text: str) -> tuple[float, ...]:
+    """A lambda grid: two or more positive, increasing numbers, comma-separated (argparse type)."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+    if len(values) < 2 or any(not v > 0 for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+        raise argparse.ArgumentTypeError(f"a lambda grid is two or more positive, increasing numbers, not {text}")
+    return values
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -184,6 +200,11 @@ def register(subparsers) -> None:
     p.add_argument("--max-images", type=int, default=None)
     p.add_argument("--threads", type=positive_int, default=None)
     _architecture_arguments(p)
+    p.add_argument(
+        "--lambdas", type=_lambda_grid, default=None, metavar="L1,L2,...",
+        help="the rate-distortion trade-offs of the quality scale, increasing (default: those of --init-weights, "
+             "else the standard six); a grid that continues the init weights' adds levels above their top quality",
+    )
     p.add_argument(
         "--transform", default="learned", choices=("learned", "wavelet"), help="learned transforms, or the fixed wavelet packet"
     )

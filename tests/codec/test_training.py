@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from codec.models.msp_codec import ModelConfig
+from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.training.data import TrainingImages
 from codec.training.loop import TrainConfig, train, validate
 from codec.training.recipe import EQUAL_SCHEDULES, FAST_FIRST_SCHEDULES, SpikeGuard, weighted_schedule_name
@@ -247,3 +247,33 @@ def test_log_weighting_trains_and_resumes_exactly(data_dir, tmp_path):
     resumed = train(_cfg(data_dir, tmp_path / "resumed", **recipe), progress=False)
     assert resumed.losses == straight.losses
     assert np.mean(straight.losses[-5:]) < np.mean(straight.losses[:5])
+
+
+def test_msp_train_extends_the_quality_range_of_its_init_weights_and_keeps_it(data_dir, tmp_path, capsys):
+    """``--lambdas`` with a grid that continues the init weights' adds levels above their top quality;
+    a later run from those weights inherits the longer grid without being told; a grid that is not
+    one is refused by argparse before anything runs."""
+    from codec.cli import main
+    from codec.zoo import export_weights, load_model
+
+    arch = ["--width", "16", "--latent", "16", "--msp-features", "16", "--msp-depth", "1"]
+    common = ["--data", str(data_dir), "--batch-size", "2", "--crop-size", "64", "--threads", "1", "--quiet", *arch]
+    init = tmp_path / "init.pt"
+    torch.manual_seed(0)
+    export_weights(MSPCodecModel(TINY), init)
+    grid = TINY.lambdas + (0.0932,)
+    text = ",".join(str(v) for v in grid)
+    assert main(["train", *common, "--run-dir", str(tmp_path / "a"), "--steps", "2", "--init-weights", str(init),
+                 "--lambdas", text]) == 0
+    assert main(["export", str(tmp_path / "a" / "checkpoint.pt"), "--out", str(tmp_path / "a.pt")]) == 0
+    extended = load_model(tmp_path / "a.pt").model
+    assert extended.config.lambdas == grid and extended.log_gain.shape[0] == len(grid)
+    assert main(["train", *common, "--run-dir", str(tmp_path / "b"), "--steps", "1", "--init-weights",
+                 str(tmp_path / "a.pt")]) == 0
+    assert torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["model"]["log_gain"].shape[0] == len(grid)
+    capsys.readouterr()
+    for bad in ("0.01", "0.02,0.01", "0.01,x", "0,0.01"):
+        with pytest.raises(SystemExit):
+            main(["train", *common, "--run-dir", str(tmp_path / "c"), "--lambdas", bad])
+        assert "lambda" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
