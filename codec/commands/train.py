@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def _lambda_grid(text: str) -> tuple[float, ...]:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
-    if len(values) < 2 or any(not v > 0 for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+    if len(values) < 2 or any(not v > 0 for v in values) or any(b <= a for a, b in itertools.pairwise(values)):
         raise argparse.ArgumentTypeError(f"a lambda grid is two or more positive, increasing numbers, not {text}")
     return values
 

@@ -9,6 +9,7 @@ for it. Everything else in the weights is independent of the grid.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -28,7 +29,7 @@ def extended_gains(log_gain: torch.Tensor, lambdas: Sequence[float], new_lambdas
     old, new = [float(v) for v in lambdas], [float(v) for v in new_lambdas]
     if len(old) < 2 or len(new) <= len(old) or new[: len(old)] != old:
         raise ValueError(f"the lambda grid {new} does not extend {old} (it must start with it and add levels)")
-    if any(b <= a for a, b in zip(new, new[1:])):
+    if any(b <= a for a, b in itertools.pairwise(new)):
         raise ValueError(f"the lambda grid {new} is not increasing")
     rows = list(log_gain.detach().clone())
     slope = (rows[-1] - rows[-2]) / (math.log(old[-1]) - math.log(old[-2]))

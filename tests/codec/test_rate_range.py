@@ -12,7 +12,7 @@ from codec.zoo import export_weights, load_weights_into
 
 TINY = ModelConfig(transform_width=16, latent_channels=8, msp_features=16, msp_depth=1)
 OLD = TINY.lambdas
-NEW = OLD + (0.0932, 0.18)
+NEW = (*OLD, 0.0932, 0.18)
 
 
 def _trained_like_model() -> MSPCodecModel:
@@ -38,7 +38,7 @@ def test_added_levels_continue_each_channels_gain_line_in_log_lambda():
 
 @pytest.mark.parametrize(
     "bad",
-    [OLD, OLD[:-1], (0.001,) + OLD[1:] + (0.1,), OLD + (0.04,), OLD + (0.1, 0.1)],
+    [OLD, OLD[:-1], (0.001, *OLD[1:], 0.1), (*OLD, 0.04), (*OLD, 0.1, 0.1)],
     ids=["same", "shorter", "other-start", "not-above-the-top", "not-increasing"],
 )
 def test_a_grid_that_does_not_extend_the_old_one_is_refused(bad):

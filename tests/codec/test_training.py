@@ -261,7 +261,7 @@ def test_msp_train_extends_the_quality_range_of_its_init_weights_and_keeps_it(da
     init = tmp_path / "init.pt"
     torch.manual_seed(0)
     export_weights(MSPCodecModel(TINY), init)
-    grid = TINY.lambdas + (0.0932,)
+    grid = (*TINY.lambdas, 0.0932)
     text = ",".join(str(v) for v in grid)
     assert main(["train", *common, "--run-dir", str(tmp_path / "a"), "--steps", "2", "--init-weights", str(init),
                  "--lambdas", text]) == 0
