@@ -27,6 +27,7 @@ from codec.data import WEIGHTS
 from codec.errors import WeightsError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.models.rate_range import extend_lambda_grid
+from codec.models.widening import widen_transform_state
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -151,16 +152,22 @@ def load_weights_into(model: MSPCodecModel, path: str | Path) -> dict:
 
     Weights trained on a lambda grid that the model's grid starts with load too: the model's added
     (higher) levels start where each channel's learned gain curve points
-    (:mod:`codec.models.rate_range`), which is how training extends the top of the quality range."""
+    (:mod:`codec.models.rate_range`), which is how training extends the top of the quality range.
+    Weights with narrower transforms load widened, computing what they computed
+    (:mod:`codec.models.widening`), which is how training starts a wider model from them."""
     payload, _ = _read_payload(Path(path))
-    state = payload["state"]
+    dtypes = {name: tensor.dtype for name, tensor in model.state_dict().items()}
+    state = {k: v.to(dtypes.get(k, v.dtype)) for k, v in payload["state"].items()}
     lambdas = tuple(float(v) for v in payload.get("config", {}).get("lambdas", model.config.lambdas))
-    if lambdas != tuple(model.config.lambdas):
-        try:
+    width = int(payload.get("config", {}).get("transform_width", model.config.transform_width))
+    try:
+        if lambdas != tuple(model.config.lambdas):
             state = extend_lambda_grid(state, lambdas, model.config.lambdas)
-        except ValueError as exc:
-            raise WeightsError(f"{path}: its weights cannot start this model: {exc}") from None
-    state = {k: v.to(model.state_dict()[k].dtype) for k, v in state.items()}
+        if width != model.config.transform_width:
+            shapes = {name: tensor.shape for name, tensor in model.state_dict().items()}
+            state = widen_transform_state(state, shapes, width, model.config.transform_width)
+    except ValueError as exc:
+        raise WeightsError(f"{path}: its weights cannot start this model: {exc}") from None
     model.load_state_dict(state)
     model.invalidate_coding_cache()
     return payload.get("metadata", {})

@@ -18,6 +18,7 @@ SCHEDULE_MIXES = ("equal", "fast-first")  # codec.training.recipe's EQUAL_ and F
 # codec.training.recipe.LOSS_WEIGHTINGS, spelled out so that `msp --help` does not import torch
 # (tests/codec/test_training.py checks they agree)
 LOSS_WEIGHTINGS = ("sum", "log")
+DEFAULT_WIDTH = 64  # ModelConfig.transform_width's default (spelled out for the same reason)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -33,15 +34,16 @@ def _train(args: argparse.Namespace) -> int:
     from codec.models.wavelet import wavelet_channels
 
     latent = args.latent or (wavelet_channels() if args.transform == "wavelet" else 96)
-    lambdas = args.lambdas
-    if lambdas is None and args.init_weights:
+    lambdas, width = args.lambdas, args.width
+    if args.init_weights and (lambdas is None or width is None):
         from codec.zoo import load_model
 
-        lambdas = load_model(args.init_weights).model.config.lambdas
+        init = load_model(args.init_weights).model.config
+        lambdas, width = lambdas or init.lambdas, width or init.transform_width
     try:
         model = ModelConfig(
-            transform_width=args.width, latent_channels=latent, msp_features=args.msp_features, msp_depth=args.msp_depth,
-            transform=args.transform, **({"lambdas": tuple(lambdas)} if lambdas else {}),
+            transform_width=width or DEFAULT_WIDTH, latent_channels=latent, msp_features=args.msp_features,
+            msp_depth=args.msp_depth, transform=args.transform, **({"lambdas": tuple(lambdas)} if lambdas else {}),
         )
     except ValueError as exc:
         raise CodecError(str(exc)) from None
@@ -136,7 +138,7 @@ def _burst(args: argparse.Namespace) -> int:
         from codec.models.msp_codec import ModelConfig
 
         model = ModelConfig(
-            transform_width=args.width, latent_channels=args.latent or 96,
+            transform_width=args.width or DEFAULT_WIDTH, latent_channels=args.latent or 96,
             msp_features=args.msp_features, msp_depth=args.msp_depth,
         )
     cfg = BurstConfig(
@@ -176,7 +178,11 @@ def _pack(args: argparse.Namespace) -> int:
 
 def _architecture_arguments(p: argparse.ArgumentParser) -> None:
     """The architecture of a model trained from scratch (ModelConfig's fields)."""
-    p.add_argument("--width", type=positive_int, default=64, help="transform width N")
+    p.add_argument(
+        "--width", type=positive_int, default=None,
+        help=f"transform width N (default: that of --init-weights, else {DEFAULT_WIDTH}); wider than the init "
+             "weights' widens their transforms, computing what they computed",
+    )
     p.add_argument(
         "--latent", type=positive_int, default=None, help="latent channels C (default 96; 192 for --transform wavelet)"
     )
