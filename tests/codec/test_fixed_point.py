@@ -107,11 +107,13 @@ def test_a_spatial_layer_takes_the_float32_route_only_where_it_is_exact(monkeypa
 
 
 def _float32_conv_is_exact_here() -> bool:
-    """An independent look at what the route's check judges: a float32 1x1 convolution of
-    integers with more significant bits than bf16 keeps (here 2**9 + 1), against float64."""
-    a = torch.full((1, 16, 8, 8), 2.0**9 + 1)
-    w = torch.ones(4, 16, 1, 1)
-    return torch.equal(F.conv2d(a, w).double(), F.conv2d(a.double(), w.double()))
+    """An independent look at what the route's check judges: a float32 3x3 convolution of
+    integers with more significant bits than bf16 keeps (here 2**9 + 1), against float64. It must
+    be large enough for PyTorch to hand it to oneDNN (over 20480 input elements): a smaller one
+    never reaches the reduced-precision kernels, so the test below would always skip."""
+    a = torch.full((1, 64, 32, 32), 2.0**9 + 1)
+    w = torch.ones(64, 64, 3, 3)
+    return torch.equal(F.conv2d(a, w, padding=1).double(), F.conv2d(a.double(), w.double(), padding=1))
 
 
 def test_float32_in_reduced_precision_is_noticed_and_avoided(monkeypatch):
@@ -125,7 +127,7 @@ def test_float32_in_reduced_precision_is_noticed_and_avoided(monkeypatch):
     torch.backends.mkldnn.conv.fp32_precision = "bf16"
     try:
         if _float32_conv_is_exact_here():
-            pytest.skip("oneDNN keeps float32 convolutions in float32 on this CPU even when told bf16 (no AMX)")
+            pytest.skip("oneDNN keeps float32 convolutions in float32 on this CPU even when told bf16 (no bf16 kernels)")
         assert not fixed_point.float32_route_is_exact()
         dtypes = []
         real_conv = F.conv2d
