@@ -177,7 +177,8 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _architecture_arguments(p: argparse.ArgumentParser) -> None:
-    """The architecture of a model trained from scratch (ModelConfig's fields)."""
+    """The architecture of a model trained from scratch (ModelConfig's fields); in `msp train`, a --width
+    above the --init-weights' widens them."""
     p.add_argument(
         "--width", type=positive_int, default=None,
         help=f"transform width N (default: that of --init-weights, else {DEFAULT_WIDTH}); wider than the init "
