@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
 from codec.commands.arguments import positive_int
 from codec.errors import CodecError
@@ -44,14 +43,16 @@ def _eval(args: argparse.Namespace) -> int:
         return _list_codecs()
     if args.dataset is None or args.out is None:
         raise CodecError("give DATASET_DIR and --out RESULTS.json (or --list-codecs)")
+    from codec.atomic import check_output_path
     from codec.baselines import parse_codec_spec
     from codec.errors import CodecUnavailableError
     from codec.eval.results import save_results
     from codec.eval.runner import EvalOptions, evaluate_dataset
 
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise CodecError(f"{out} exists; refusing to overwrite it (use --force to replace it)")
+    # Before any work: a run of minutes must not end in "cannot write".
+    out = check_output_path(args.out, overwrite=args.force)
+    if args.csv:
+        check_output_path(args.csv, overwrite=True)
     codecs = [parse_codec_spec(spec) for spec in (args.codecs or default_codecs()).split(",") if spec.strip()]
     if not codecs:
         raise CodecError("--codecs is empty")

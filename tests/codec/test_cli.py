@@ -198,3 +198,23 @@ def test_a_file_that_is_not_a_scaling_file_is_our_error(tmp_path):
     bad.write_text('{"points": [{"width": 1}]}')
     with pytest.raises(CodecError, match="not a decode-scaling file"):
         load_scaling(bad)
+
+
+def test_eval_refuses_an_output_it_cannot_write_before_encoding_anything(tmp_path, capsys, monkeypatch):
+    """A run of minutes must not end in "cannot write": a missing folder or an existing file is refused first."""
+    import codec.eval.runner
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the evaluation ran before its output was checked")
+
+    monkeypatch.setattr(codec.eval.runner, "evaluate_dataset", no_work)
+    dataset = tmp_path / "images"
+    dataset.mkdir()
+    Image.new("RGB", (64, 64), (120, 60, 30)).save(dataset / "a.png")
+    assert main(["eval", str(dataset), "--codecs", "jpeg", "--out", str(tmp_path / "missing" / "r.json")]) != 0
+    assert "does not exist" in capsys.readouterr().err
+    existing = tmp_path / "r.json"
+    existing.write_text("{}")
+    assert main(["eval", str(dataset), "--codecs", "jpeg", "--out", str(existing)]) != 0
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert existing.read_text() == "{}"
