@@ -156,15 +156,15 @@ def load_weights_into(model: MSPCodecModel, path: str | Path) -> dict:
     Weights with narrower transforms load widened, computing what they computed
     (:mod:`codec.models.widening`), which is how training starts a wider model from them."""
     payload, _ = _read_payload(Path(path))
-    dtypes = {name: tensor.dtype for name, tensor in model.state_dict().items()}
-    state = {k: v.to(dtypes.get(k, v.dtype)) for k, v in payload["state"].items()}
+    current = model.state_dict()
+    state = {k: v.to(current[k].dtype if k in current else v.dtype) for k, v in payload["state"].items()}
     lambdas = tuple(float(v) for v in payload.get("config", {}).get("lambdas", model.config.lambdas))
     width = int(payload.get("config", {}).get("transform_width", model.config.transform_width))
     try:
         if lambdas != tuple(model.config.lambdas):
             state = extend_lambda_grid(state, lambdas, model.config.lambdas)
         if width != model.config.transform_width:
-            shapes = {name: tensor.shape for name, tensor in model.state_dict().items()}
+            shapes = {name: tensor.shape for name, tensor in current.items()}
             state = widen_transform_state(state, shapes, width, model.config.transform_width)
     except ValueError as exc:
         raise WeightsError(f"{path}: its weights cannot start this model: {exc}") from None
