@@ -101,25 +101,28 @@ def _lambda_grid(text: str) -> tuple[float, ...]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from codec.training.loop import load_checkpoint_model, read_checkpoint
+    from codec.training.loop import load_mean_checkpoint_model, read_checkpoint
     from codec.zoo import export_weights, write_checksum
 
-    ckpt = Path(args.checkpoint)
-    if not ckpt.exists():
-        raise CodecError(f"checkpoint {ckpt} does not exist")
-    meta = read_checkpoint(ckpt)
-    average = args.weights == "ema" or (args.weights == "auto" and "ema" in meta)
-    model = load_checkpoint_model(ckpt, average=average)
+    paths = [Path(c) for c in args.checkpoint]
+    for ckpt in paths:
+        if not ckpt.exists():
+            raise CodecError(f"checkpoint {ckpt} does not exist")
+    metas = [read_checkpoint(ckpt) for ckpt in paths]
+    average = args.weights == "ema" or (args.weights == "auto" and all("ema" in meta for meta in metas))
+    model = load_mean_checkpoint_model(paths, average=average)
+    kinds = [f"EMA (decay {meta['ema']['decay']}, {meta['ema']['updates']} steps)" if average else "raw" for meta in metas]
+    steps = [meta["step"] for meta in metas]
     metadata = {
-        "steps": meta["step"],
-        "train_config": meta.get("train_config", {}),
+        "steps": steps[0] if len(steps) == 1 else steps,
+        "train_config": metas[0].get("train_config", {}),
         "compute": args.compute,
-        "weights": f"EMA (decay {meta['ema']['decay']}, {meta['ema']['updates']} steps)" if average else "raw",
+        "weights": kinds[0] if len(kinds) == 1 else f"the mean of {len(kinds)} runs' weights: " + "; ".join(kinds),
     }
     model_id = export_weights(model, args.out, metadata=metadata)
     write_checksum(args.out)  # the shipped weights are checked against it at every load
-    print(f"{args.out}: model id {model_id}, {Path(args.out).stat().st_size / 1e6:.2f} MB, {meta['step']} steps, "
-          f"{metadata['weights']} weights")
+    print(f"{args.out}: model id {model_id}, {Path(args.out).stat().st_size / 1e6:.2f} MB, "
+          f"{' + '.join(map(str, steps))} steps, {metadata['weights']} weights")
     return 0
 
 
@@ -273,7 +276,10 @@ def register(subparsers) -> None:
     p.set_defaults(func=_pack)
 
     p = subparsers.add_parser("export", help="write a checkpoint's weights (fp16) for shipping")
-    p.add_argument("checkpoint")
+    p.add_argument(
+        "checkpoint", nargs="+",
+        help="a run's checkpoint; several (runs from the same weights with other seeds) export the mean of their weights",
+    )
     p.add_argument("--out", default=str(WEIGHTS), help="default: the shipped weights (and their .sha256 checksum)")
     p.add_argument("--compute", default="", help="free text: hardware and time used, for the model card")
     p.add_argument(

@@ -6,17 +6,23 @@ but the learning rate's phase (the model card, session 8). An average of the rec
 much of what a decay to a low learning rate gives, at any step, so a long run can be measured
 and shipped mid-schedule. The average is torch's :class:`~torch.optim.swa_utils.AveragedModel`
 (parameters only); buffers are taken from the live model whenever the average is used.
+
+:func:`mean_state_dict` averages across runs instead of along one: runs started from the same
+weights with different crops stay in one basin at a fine-tuning learning rate, so the mean of their
+weights is a model too (a "model soup", Wortsman et al. 2022), and it lets a second core help the
+shipped weights without a second process in lockstep.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Generic, TypeVar, cast
 
 import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-__all__ = ["WeightAverage", "averaged_state_dict"]
+__all__ = ["WeightAverage", "averaged_state_dict", "mean_state_dict"]
 
 M = TypeVar("M", bound=nn.Module)
 
@@ -71,3 +77,25 @@ def averaged_state_dict(model_state: dict[str, torch.Tensor], average_state: dic
     if unknown:
         raise ValueError(f"the average has weights the model has not: {sorted(unknown)[:3]}")
     return {**model_state, **parameters}
+
+
+def mean_state_dict(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The element-wise mean of several state dicts of one architecture: floating-point tensors
+    are averaged (in float64, stored back in their own dtype); any other tensor (a counter, an
+    integer table) must be equal in all of them, since no mean of those is a value the model knows."""
+    if not states:
+        raise ValueError("a mean needs at least one state dict")
+    first = states[0]
+    for other in states[1:]:
+        if other.keys() != first.keys() or any(other[k].shape != first[k].shape for k in first):
+            raise ValueError("the state dicts are of different architectures")
+    mean: dict[str, torch.Tensor] = {}
+    for key, tensor in first.items():
+        if tensor.is_floating_point():
+            total = sum(state[key].to(torch.float64) for state in states)
+            mean[key] = (total / len(states)).to(tensor.dtype)
+        elif all(torch.equal(state[key], tensor) for state in states[1:]):
+            mean[key] = tensor
+        else:
+            raise ValueError(f"{key} differs between the state dicts and cannot be averaged")
+    return mean

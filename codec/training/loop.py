@@ -17,7 +17,7 @@ import math
 import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,12 +29,13 @@ from torch import nn
 from codec.errors import CodecError, ImageInputError
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
-from codec.training.averaging import WeightAverage, averaged_state_dict
+from codec.training.averaging import WeightAverage, averaged_state_dict, mean_state_dict
 from codec.training.data import TrainingImages, split_paths
 from codec.training.recipe import EQUAL_SCHEDULES, SpikeGuard, draw_qualities, step_objective, weighted_schedule_name
 
 __all__ = [
-    "TrainConfig", "TrainReport", "train", "rd_loss", "per_sample_rd_loss", "load_checkpoint_model", "read_checkpoint",
+    "TrainConfig", "TrainReport", "train", "rd_loss", "per_sample_rd_loss", "load_checkpoint_model",
+    "load_mean_checkpoint_model", "read_checkpoint",
     "autocast_for", "cosine_decay",
 ]
 
@@ -148,14 +149,32 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 def load_checkpoint_model(path: str | Path, average: bool = False) -> MSPCodecModel:
     """The checkpoint's model: its raw weights, or with ``average`` the EMA the run kept (a
     CodecError if it kept none)."""
-    ckpt = read_checkpoint(path)
-    model = MSPCodecModel(ModelConfig.from_dict(ckpt["model_config"]))
-    state = ckpt["model"]
-    if average:
-        if "ema" not in ckpt:
-            raise CodecError(f"{path} kept no average of its weights (train with --ema)")
-        state = averaged_state_dict(state, ckpt["ema"])
-    model.load_state_dict(state)
+    return load_mean_checkpoint_model([path], average=average)
+
+
+def load_mean_checkpoint_model(paths: Sequence[str | Path], average: bool = False) -> MSPCodecModel:
+    """The mean of several checkpoints' weights (each its raw weights, or with ``average`` its
+    EMA): runs from the same weights with different seeds, averaged into one model (see
+    :func:`codec.training.averaging.mean_state_dict`). A CodecError if they are of different
+    architectures or one kept no average."""
+    configs, states = [], []
+    for path in paths:
+        ckpt = read_checkpoint(path)
+        state = ckpt["model"]
+        if average:
+            if "ema" not in ckpt:
+                raise CodecError(f"{path} kept no average of its weights (train with --ema)")
+            state = averaged_state_dict(state, ckpt["ema"])
+        configs.append(ckpt["model_config"])
+        states.append(state)
+    if any(config != configs[0] for config in configs[1:]):
+        raise CodecError("the checkpoints are of different models and cannot be averaged")
+    try:
+        mean = mean_state_dict(states)
+    except ValueError as exc:
+        raise CodecError(f"the checkpoints cannot be averaged: {exc}") from None
+    model = MSPCodecModel(ModelConfig.from_dict(configs[0]))
+    model.load_state_dict(mean)
     return model
 
 

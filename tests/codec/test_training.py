@@ -222,6 +222,40 @@ def test_the_weight_average_is_the_ema_of_the_steps_resumes_exactly_and_is_expor
     assert "kept no average" in capsys.readouterr().err
 
 
+def test_export_of_several_runs_is_the_mean_of_their_averages(data_dir, tmp_path, capsys):
+    """``msp export A B``: runs from the same start with other seeds export as the mean of their
+    EMA weights; checkpoints of different models are refused with our error, not averaged."""
+    from codec.cli import main
+    from codec.zoo import load_model
+
+    train(_cfg(data_dir, tmp_path / "start", stop_at_step=1, checkpoint_every=1), progress=False)
+    start = tmp_path / "start.pt"
+    assert main(["export", str(tmp_path / "start" / "checkpoint.pt"), "--out", str(start)]) == 0
+    runs = [tmp_path / "seed0", tmp_path / "seed1"]
+    for seed, run in enumerate(runs):
+        cfg = _cfg(data_dir, run, stop_at_step=2, ema_decay=0.9, checkpoint_every=2, seed=seed, init_weights=str(start))
+        train(cfg, progress=False)
+    averages = [torch.load(run / "checkpoint.pt", weights_only=True)["ema"]["parameters"] for run in runs]
+    out = tmp_path / "mean.pt"
+    capsys.readouterr()
+    assert main(["export", *(str(run / "checkpoint.pt") for run in runs), "--out", str(out)]) == 0
+    assert "the mean of 2 runs' weights" in capsys.readouterr().out
+    exported = dict(load_model(out).model.named_parameters())
+    differ = 0
+    for name, first in averages[0].items():
+        second = averages[1][name]
+        torch.testing.assert_close(exported[name].detach(), ((first + second) / 2).half().float())
+        differ += not torch.equal(first, second)
+    assert differ  # the seeds trained apart, so the mean is neither run
+
+    other = tmp_path / "other"
+    small = ModelConfig(transform_width=8, latent_channels=16, msp_features=16, msp_depth=1)
+    train(_cfg(data_dir, other, stop_at_step=1, checkpoint_every=1, ema_decay=0.9, model=small), progress=False)
+    assert main(["export", str(runs[0] / "checkpoint.pt"), str(other / "checkpoint.pt"), "--out", str(tmp_path / "x.pt")]) == 2
+    assert "different models" in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()
+
+
 def test_log_weighting_divides_each_samples_gradient_by_its_loss():
     """The ``log`` objective normalises across lambdas: a sample whose loss is 20x larger pulls
     with the same weight as a small one (d log L / dL = 1 / L), where ``sum`` lets it pull 20x."""
