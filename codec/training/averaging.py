@@ -93,8 +93,8 @@ def mean_state_dict(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torc
     mean: dict[str, torch.Tensor] = {}
     for key, tensor in first.items():
         if tensor.is_floating_point():
-            total = sum(state[key].to(torch.float64) for state in states)
-            mean[key] = (total / len(states)).to(tensor.dtype)
+            stacked = torch.stack([state[key].to(torch.float64) for state in states])
+            mean[key] = stacked.mean(dim=0).to(tensor.dtype)
         elif all(torch.equal(state[key], tensor) for state in states[1:]):
             mean[key] = tensor
         else:
