@@ -101,16 +101,17 @@ def _lambda_grid(text: str) -> tuple[float, ...]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from codec.training.loop import load_mean_checkpoint_model, read_checkpoint
+    from codec.training.loop import mean_checkpoint_model, read_checkpoint
     from codec.zoo import export_weights, write_checksum
 
     paths = [Path(c) for c in args.checkpoint]
     for ckpt in paths:
         if not ckpt.exists():
             raise CodecError(f"checkpoint {ckpt} does not exist")
-    metas = [read_checkpoint(ckpt) for ckpt in paths]
+    checkpoints = {ckpt: read_checkpoint(ckpt) for ckpt in paths}  # each file read once
+    metas = list(checkpoints.values())
     average = args.weights == "ema" or (args.weights == "auto" and all("ema" in meta for meta in metas))
-    model = load_mean_checkpoint_model(paths, average=average)
+    model = mean_checkpoint_model(checkpoints, average=average)
     kinds = [f"EMA (decay {meta['ema']['decay']}, {meta['ema']['updates']} steps)" if average else "raw" for meta in metas]
     steps = [meta["step"] for meta in metas]
     metadata = {

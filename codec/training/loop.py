@@ -17,7 +17,7 @@ import math
 import os
 import pickle
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from codec.training.recipe import EQUAL_SCHEDULES, SpikeGuard, draw_qualities, s
 
 __all__ = [
     "TrainConfig", "TrainReport", "train", "rd_loss", "per_sample_rd_loss", "load_checkpoint_model",
-    "load_mean_checkpoint_model", "read_checkpoint",
+    "mean_checkpoint_model", "read_checkpoint",
     "autocast_for", "cosine_decay",
 ]
 
@@ -149,17 +149,16 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 def load_checkpoint_model(path: str | Path, average: bool = False) -> MSPCodecModel:
     """The checkpoint's model: its raw weights, or with ``average`` the EMA the run kept (a
     CodecError if it kept none)."""
-    return load_mean_checkpoint_model([path], average=average)
+    return mean_checkpoint_model({Path(path): read_checkpoint(path)}, average=average)
 
 
-def load_mean_checkpoint_model(paths: Sequence[str | Path], average: bool = False) -> MSPCodecModel:
-    """The mean of several checkpoints' weights (each its raw weights, or with ``average`` its
-    EMA): runs from the same weights with different seeds, averaged into one model (see
-    :func:`codec.training.averaging.mean_state_dict`). A CodecError if they are of different
-    architectures or one kept no average."""
+def mean_checkpoint_model(checkpoints: Mapping[Path, dict], average: bool = False) -> MSPCodecModel:
+    """The mean of several checkpoints' weights (``read_checkpoint``'s dicts by their paths; each
+    its raw weights, or with ``average`` its EMA): runs from the same weights with different seeds,
+    averaged into one model (see :func:`codec.training.averaging.mean_state_dict`). A CodecError if
+    they are of different architectures or one kept no average."""
     configs, states = [], []
-    for path in paths:
-        ckpt = read_checkpoint(path)
+    for path, ckpt in checkpoints.items():
         state = ckpt["model"]
         if average:
             if "ema" not in ckpt:
