@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 import torch
@@ -211,7 +210,7 @@ def run_burst(cfg: BurstConfig, log: Callable[[str], None] = print) -> BurstRepo
         if elapsed >= cfg.budget_seconds or (cfg.max_steps is not None and step >= cfg.max_steps):
             break
         x = crops.batch(rng, batch, cfg.crop_size).contiguous(memory_format=torch.channels_last)
-        qualities = cast(torch.Tensor, draw_qualities(rng, batch, per_sample=True)).to(device)
+        qualities = draw_qualities(rng, batch).to(device)
         schedule = profiles[names[rng.choice(len(names), p=probs)]].schedule
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(cfg, step, elapsed / cfg.budget_seconds)

@@ -31,7 +31,14 @@ from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.profiles import load_profiles
 from codec.training.averaging import WeightAverage, averaged_state_dict, mean_state_dict
 from codec.training.data import TrainingImages, split_paths
-from codec.training.recipe import EQUAL_SCHEDULES, SpikeGuard, draw_qualities, step_objective, weighted_schedule_name
+from codec.training.recipe import (
+    EQUAL_SCHEDULES,
+    SpikeGuard,
+    draw_qualities,
+    step_objective,
+    step_quality,
+    weighted_schedule_name,
+)
 
 __all__ = [
     "TrainConfig", "TrainReport", "train", "rd_loss", "per_sample_rd_loss", "load_checkpoint_model",
@@ -268,9 +275,10 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print, progress: bool =
     end = min(cfg.steps, cfg.stop_at_step or cfg.steps)
     while step < end:
         x = images.random_batch(rng, cfg.batch_size, cfg.crop_size).to(device).contiguous(memory_format=torch.channels_last)
-        quality = draw_qualities(rng, cfg.batch_size, cfg.quality_per_sample)
-        if isinstance(quality, torch.Tensor):
-            quality = quality.to(device)
+        # Per sample, each crop its own (ranks differ, as a batch's crops do); else one for the step.
+        quality: float | torch.Tensor = (
+            draw_qualities(rng, cfg.batch_size).to(device) if cfg.quality_per_sample else step_quality(cfg.seed, step)
+        )
         schedule = profiles[weighted_schedule_name(cfg.seed, step, cfg.schedule_weights)].schedule
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(cfg, step)

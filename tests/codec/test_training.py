@@ -14,7 +14,13 @@ from PIL import Image
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.training.data import TrainingImages
 from codec.training.loop import TrainConfig, train, validate
-from codec.training.recipe import EQUAL_SCHEDULES, FAST_FIRST_SCHEDULES, SpikeGuard, weighted_schedule_name
+from codec.training.recipe import (
+    EQUAL_SCHEDULES,
+    FAST_FIRST_SCHEDULES,
+    SpikeGuard,
+    step_quality,
+    weighted_schedule_name,
+)
 
 TINY = ModelConfig(transform_width=16, latent_channels=16, msp_features=16, msp_depth=1)
 
@@ -97,6 +103,18 @@ def test_schedules_are_drawn_by_their_weights(weights):
     total = sum(w for _, w in weights)
     assert all(abs(draws.count(name) / 3000 - w / total) < 0.04 for name, w in weights)
     assert draws != [weighted_schedule_name(1, step, weights) for step in range(3000)]
+
+
+def test_a_step_trains_one_quality_on_every_rank():
+    """Without --quality-per-sample the step's quality is a function of (seed, step) alone, so all
+    DDP ranks train one lambda (their gradients are averaged before the clip, and a rank with a
+    higher lambda would take the step); over many steps the qualities cover [0, 1] evenly."""
+    draws = np.array([step_quality(0, step) for step in range(4000)])
+    assert draws.tolist() == [step_quality(0, step) for step in range(4000)]
+    assert np.all((draws >= 0) & (draws <= 1))
+    counts, _ = np.histogram(draws, bins=10, range=(0, 1))
+    assert counts.min() > 330 and counts.max() < 470
+    assert not np.allclose(draws, [step_quality(1, step) for step in range(4000)])
 
 
 def test_spike_guard_clips_only_spikes():
