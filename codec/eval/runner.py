@@ -10,6 +10,7 @@ file says so).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +29,8 @@ from codec.image_io import IMAGE_SUFFIXES, load_image
 
 __all__ = [
     "EvalOptions",
+    "cores_per_worker",
+    "worker_pool",
     "list_images",
     "load_images",
     "load_readable_images",
@@ -121,6 +124,38 @@ def _plan(codec: ImageCodec, probes: Sequence[np.ndarray] | None,
     return plan.qualities, plan
 
 
+def cores_per_worker(workers: int) -> int:
+    """This process's usable cores shared out over ``workers`` processes (at least one each).
+
+    Why: torch starts one intra-op thread per core in every process, so ``workers`` processes on
+    a machine of that many cores ran ``workers`` x cores threads. On 2 cores with 2 workers,
+    ``msp eval ../shared/data/kodak --limit 2 --codecs msp-balanced --qualities 0.2,0.8 --workers 2``
+    took 101 s with 2 threads a worker and 16-18 s with one (an encode 38-47 s -> 5-6 s, a decode
+    6-7 s -> 0.4 s): the threads of one process wait on each other's time slices.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
+def _limit_torch_threads(threads: int) -> None:
+    """Worker initialiser: at most ``threads`` intra-op threads (a lower setting is kept)."""
+    import torch  # here, not at import: a classic-codec run needs no torch in its workers
+
+    torch.set_num_threads(min(torch.get_num_threads(), threads))
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` spawned processes, each held to its share of the cores.
+
+    spawn, not fork: the parent may hold torch / OpenMP threads that do not survive a fork.
+    """
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_limit_torch_threads, initargs=(cores_per_worker(workers),))
+
+
 def _run_points(codec: ImageCodec, images: Sequence[tuple[str, np.ndarray]], qualities: Sequence[float],
                 options: EvalOptions, advance: Callable[[], None]) -> list[list[PointResult]]:
     jobs = [(i, j) for i in range(len(images)) for j in range(len(qualities))]
@@ -131,9 +166,7 @@ def _run_points(codec: ImageCodec, images: Sequence[tuple[str, np.ndarray]], qua
                                         perceptual=options.perceptual)
             advance()
     else:
-        # spawn: the parent may hold torch / OpenMP threads that do not survive fork.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=options.workers, mp_context=context) as pool:
+        with worker_pool(options.workers) as pool:
             futures = {
                 pool.submit(evaluate_point, codec, images[i][1], qualities[j], ms_ssim=options.ms_ssim,
                             perceptual=options.perceptual): (i, j)
