@@ -142,7 +142,7 @@ def cores_per_worker(workers: int) -> int:
 
 def _limit_torch_threads(threads: int) -> None:
     """Worker initialiser: at most ``threads`` intra-op threads (a lower setting is kept)."""
-    import torch  # here, not at import: a classic-codec run needs no torch in its workers
+    import torch  # here: the runner's own import stays free of torch; each worker pays it once
 
     torch.set_num_threads(min(torch.get_num_threads(), threads))
 
