@@ -193,7 +193,7 @@ def _run(target: _Target, y_start: torch.Tensor, run: _RunSettings, reporter: _R
             else:  # the synthesis' backward pass tile by tile: memory bounded by the tile, not the image
                 sse, grad_y_hat = tiled_squared_error_gradient(
                     lambda t: run_transform(model.g_s, t * inv, precision), y_hat, image, DOWNSAMPLING,
-                    LOF_TILE_PIXELS // DOWNSAMPLING, LOF_TILE_MARGIN_PIXELS // DOWNSAMPLING,
+                    LOF_TILE_PIXELS // DOWNSAMPLING, model.tile_margin(LOF_TILE_MARGIN_PIXELS) // DOWNSAMPLING,
                 )
                 mse = torch.tensor(sse / image.numel())
                 torch.autograd.backward((bpp, y_hat), (torch.ones_like(bpp), grad_y_hat * (lam * 255.0**2 / image.numel())))

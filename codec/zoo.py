@@ -25,8 +25,10 @@ import torch
 
 from codec.data import WEIGHTS
 from codec.errors import WeightsError
+from codec.models.deepening import deepen_transform_state
 from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.models.rate_range import extend_lambda_grid
+from codec.models.transforms import DEFAULT_BLOCKS
 from codec.models.widening import widen_transform_state
 
 __all__ = [
@@ -154,15 +156,21 @@ def load_weights_into(model: MSPCodecModel, path: str | Path) -> dict:
     (higher) levels start where each channel's learned gain curve points
     (:mod:`codec.models.rate_range`), which is how training extends the top of the quality range.
     Weights with narrower transforms load widened, computing what they computed
-    (:mod:`codec.models.widening`), which is how training starts a wider model from them."""
+    (:mod:`codec.models.widening`), which is how training starts a wider model from them; weights
+    with fewer residual blocks load deepened, the same way (:mod:`codec.models.deepening`)."""
     payload, _ = _read_payload(Path(path))
     current = model.state_dict()
     state = {k: v.to(current[k].dtype if k in current else v.dtype) for k, v in payload["state"].items()}
     lambdas = tuple(float(v) for v in payload.get("config", {}).get("lambdas", model.config.lambdas))
     width = int(payload.get("config", {}).get("transform_width", model.config.transform_width))
+    blocks = tuple(int(n) for n in payload.get("config", {}).get("residual_blocks", DEFAULT_BLOCKS))
     try:
         if lambdas != tuple(model.config.lambdas):
             state = extend_lambda_grid(state, lambdas, model.config.lambdas)
+        if blocks != tuple(model.config.residual_blocks):
+            if width != model.config.transform_width:
+                raise ValueError("widen or deepen the transforms, not both at once")
+            state = deepen_transform_state(state, current, blocks, model.config.residual_blocks)  # type: ignore[arg-type]
         if width != model.config.transform_width:
             shapes = {name: tensor.shape for name, tensor in current.items()}
             state = widen_transform_state(state, shapes, width, model.config.transform_width)

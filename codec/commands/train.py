@@ -34,16 +34,18 @@ def _train(args: argparse.Namespace) -> int:
     from codec.models.wavelet import wavelet_channels
 
     latent = args.latent or (wavelet_channels() if args.transform == "wavelet" else 96)
-    lambdas, width = args.lambdas, args.width
-    if args.init_weights and (lambdas is None or width is None):
+    lambdas, width, blocks = args.lambdas, args.width, args.residual_blocks
+    if args.init_weights and (lambdas is None or width is None or blocks is None):
         from codec.zoo import load_model
 
         init = load_model(args.init_weights).model.config
         lambdas, width = lambdas or init.lambdas, width or init.transform_width
+        blocks = blocks or init.residual_blocks
     try:
         model = ModelConfig(
             transform_width=width or DEFAULT_WIDTH, latent_channels=latent, msp_features=args.msp_features,
             msp_depth=args.msp_depth, transform=args.transform, **({"lambdas": tuple(lambdas)} if lambdas else {}),
+            **({"residual_blocks": blocks} if blocks else {}),
         )
     except ValueError as exc:
         raise CodecError(str(exc)) from None
@@ -100,6 +102,17 @@ def _lambda_grid(text: str) -> tuple[float, ...]:
     return values
 
 
+def _residual_blocks(text: str) -> tuple[int, int, int]:
+    """Residual blocks at 1/2, 1/4 and 1/8 resolution: three counts of at least 1 (argparse type)."""
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers") from None
+    if len(values) != 3 or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"three counts of at least 1 (at 1/2, 1/4, 1/8 resolution), not {text}")
+    return values
+
+
 def _export(args: argparse.Namespace) -> int:
     from codec.training.loop import mean_checkpoint_model, read_checkpoint
     from codec.zoo import export_weights, write_checksum
@@ -144,6 +157,7 @@ def _burst(args: argparse.Namespace) -> int:
         model = ModelConfig(
             transform_width=args.width or DEFAULT_WIDTH, latent_channels=args.latent or 96,
             msp_features=args.msp_features, msp_depth=args.msp_depth,
+            **({"residual_blocks": args.residual_blocks} if args.residual_blocks else {}),
         )
     cfg = BurstConfig(
         pack_dir=args.pack,
@@ -190,6 +204,11 @@ def _architecture_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--latent", type=positive_int, default=None, help="latent channels C (default 96; 192 for --transform wavelet)"
+    )
+    p.add_argument(
+        "--residual-blocks", type=_residual_blocks, default=None, metavar="HALF,QUARTER,EIGHTH",
+        help="residual blocks in each transform at 1/2, 1/4 and 1/8 resolution (default: those of --init-weights, "
+             "else 1,1,1); more than the init weights' deepens them with blocks that start as the identity",
     )
     p.add_argument("--msp-features", type=positive_int, default=64)
     p.add_argument("--msp-depth", type=positive_int, default=2)

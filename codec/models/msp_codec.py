@@ -35,7 +35,7 @@ from codec.entropy_models.msp import (
 from codec.entropy_models.schedule import SUBPOSITIONS, MSPSchedule, MSPStep
 from codec.models.precision import run_transform, transform_precision
 from codec.models.tiling import run_tiled
-from codec.models.transforms import DOWNSAMPLING, AnalysisTransform, SynthesisTransform
+from codec.models.transforms import DEFAULT_BLOCKS, DOWNSAMPLING, AnalysisTransform, SynthesisTransform, receptive_radius
 from codec.models.wavelet import WaveletAnalysis, WaveletSynthesis, wavelet_channels
 from codec.stage_timing import stage, staged
 
@@ -76,8 +76,13 @@ class ModelConfig:
     msp_depth: int = 2
     lambdas: tuple[float, ...] = field(default=DEFAULT_LAMBDAS)
     transform: str = "learned"  # or "wavelet": the fixed colour + CDF 9/7 packet of models/wavelet.py
+    residual_blocks: tuple[int, int, int] = DEFAULT_BLOCKS  # per transform at 1/2, 1/4, 1/8 resolution
 
     def __post_init__(self) -> None:
+        if len(self.residual_blocks) != 3 or min(self.residual_blocks) < 1:
+            raise ValueError(
+                f"residual_blocks needs three counts of at least 1 (1/2, 1/4, 1/8 resolution), not {self.residual_blocks}"
+            )
         if self.transform not in TRANSFORMS:
             raise ValueError(f"unknown transform {self.transform!r}; expected one of {', '.join(TRANSFORMS)}")
         if self.transform == "wavelet" and self.latent_channels != wavelet_channels():
@@ -90,6 +95,7 @@ class ModelConfig:
     def from_dict(cls, data: dict) -> ModelConfig:
         data = dict(data)
         data["lambdas"] = tuple(data.get("lambdas", DEFAULT_LAMBDAS))
+        data["residual_blocks"] = tuple(data.get("residual_blocks", DEFAULT_BLOCKS))
         return cls(**data)
 
 
@@ -139,8 +145,8 @@ class MSPCodecModel(nn.Module):
             self.g_a: nn.Module = WaveletAnalysis()
             self.g_s: nn.Module = WaveletSynthesis()
         else:
-            self.g_a = AnalysisTransform(config.transform_width, c)
-            self.g_s = SynthesisTransform(config.transform_width, c)
+            self.g_a = AnalysisTransform(config.transform_width, c, config.residual_blocks)
+            self.g_s = SynthesisTransform(config.transform_width, c, config.residual_blocks)
         # Initial gains follow sqrt(lambda): finer quantisation where distortion weighs more.
         lam = torch.tensor(config.lambdas, dtype=torch.float32)
         init = 0.5 * torch.log(lam / lam[n_levels // 2])
@@ -274,6 +280,14 @@ class MSPCodecModel(nn.Module):
             self._integer_backbone = IntegerBackbone(self.backbone).to(self.log_gain.device)
         return self._integer_backbone
 
+    def tile_margin(self, base: int) -> int:
+        """The overlap (image pixels, a multiple of 8) that tiles of these transforms need, given
+        the one (``base``) that one residual block per scale needs: deeper stages see further."""
+        if self.config.transform != "learned":
+            return base
+        extra = receptive_radius(self.config.residual_blocks) - receptive_radius(DEFAULT_BLOCKS)
+        return base + max(0, extra) * DOWNSAMPLING
+
     def invalidate_coding_cache(self) -> None:
         self._integer_backbone = None
 
@@ -284,7 +298,7 @@ class MSPCodecModel(nn.Module):
         precision = transform_precision(x.device)
         y = run_tiled(
             lambda t: run_transform(self.g_a, t, precision), x, 1 / DOWNSAMPLING, self.latent_channels, TILE_PIXELS,
-            TILE_MARGIN_PIXELS, WHOLE_IMAGE_PIXELS,
+            self.tile_margin(TILE_MARGIN_PIXELS), WHOLE_IMAGE_PIXELS,
         )
         return y.float() * gain.view(1, -1, 1, 1)
 
@@ -292,7 +306,7 @@ class MSPCodecModel(nn.Module):
         """Latent -> image; tiled with overlap above WHOLE_IMAGE_PIXELS so 8K images fit in memory."""
         _, inv_gain, _ = self.rate_point(quality)
         y = y_hat.float() * inv_gain.view(1, -1, 1, 1).to(y_hat.device)
-        tile, margin = TILE_PIXELS // DOWNSAMPLING, TILE_MARGIN_PIXELS // DOWNSAMPLING
+        tile, margin = TILE_PIXELS // DOWNSAMPLING, self.tile_margin(TILE_MARGIN_PIXELS) // DOWNSAMPLING
         # Full fp32 convolutions on a GPU (cuDNN would use TF32), so that an image decoded on
         # another device differs at most in the last bit of a few pixels.
         precision = transform_precision(y.device)

@@ -331,6 +331,29 @@ def test_msp_train_extends_the_quality_range_of_its_init_weights_and_keeps_it(da
     assert not (tmp_path / "c").exists()
 
 
+def test_msp_train_deepens_its_init_weights_and_a_later_run_keeps_the_depth(data_dir, tmp_path):
+    """``--residual-blocks`` above the init weights' starts from them deepened (added blocks that
+    start as the identity); without it a run takes its init weights' blocks, so a deep run resumes deep."""
+    from codec.cli import main
+    from codec.zoo import export_weights, load_model
+
+    arch = ["--latent", "16", "--msp-features", "16", "--msp-depth", "1"]
+    common = ["--data", str(data_dir), "--batch-size", "2", "--crop-size", "64", "--threads", "1", "--quiet", *arch]
+    init = tmp_path / "init.pt"
+    torch.manual_seed(0)
+    export_weights(MSPCodecModel(TINY), init)
+    assert main(["train", *common, "--run-dir", str(tmp_path / "a"), "--steps", "1", "--init-weights", str(init),
+                 "--residual-blocks", "1,2,2"]) == 0
+    assert main(["export", str(tmp_path / "a" / "checkpoint.pt"), "--out", str(tmp_path / "a.pt")]) == 0
+    deep = load_model(tmp_path / "a.pt").model
+    assert deep.config.residual_blocks == (1, 2, 2) and len(deep.g_s.net[2]) == 2
+    assert main(["train", *common, "--run-dir", str(tmp_path / "b"), "--steps", "1", "--init-weights",
+                 str(tmp_path / "a.pt")]) == 0
+    assert tuple(torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["model_config"]["residual_blocks"]) == (1, 2, 2)
+    with pytest.raises(SystemExit):
+        main(["train", *common, "--run-dir", str(tmp_path / "c"), "--steps", "1", "--residual-blocks", "1,0,2"])
+
+
 def test_msp_train_widens_its_init_weights_and_a_later_run_keeps_the_width(data_dir, tmp_path):
     """``--width`` above the init weights' starts from them widened (the same function, more channels);
     without ``--width`` a run takes its init weights' width, so a wide run resumes as wide."""
