@@ -141,7 +141,10 @@ def test_training_can_hand_the_synthesis_what_the_decoder_hands_it():
 
 
 def test_lof_with_the_rounding_proxy_lowers_the_true_cost(make_image):
-    image, model, x, y0 = _setup(make_image)
+    # 64x96, not the 48x64 of the other tests: on a 6x8 latent the rounding proxy's 8 steps found
+    # nothing better than the start for 2 of 5 smooth images with the 104800-step weights (LOF then
+    # keeps the start, cost equal); at 64x96 all 5 gained 1.8-5.4 % of the cost.
+    image, model, x, y0 = _setup(make_image, size=(64, 96))
     profile = dataclasses.replace(get_profile("balanced"), lof_iterations=8, lof_proxy="rounding")
     result = overfit_latent(model, x, y0, 0.5, profile, *image.shape[:2])
     assert result.final.cost < result.initial.cost
