@@ -10,23 +10,14 @@ from codec.models.tiling import run_tiled
 from codec.models.transforms import DEFAULT_BLOCKS, DOWNSAMPLING, receptive_radius
 from codec.zoo import export_weights, load_model, load_weights_into
 
+from tests.codec.conftest import assert_same_transforms, trained_like
+
 SHALLOW = ModelConfig(transform_width=16, latent_channels=8, msp_features=16, msp_depth=1)
 DEEP = ModelConfig(**{**SHALLOW.to_dict(), "residual_blocks": (1, 2, 3)})
 
 
-def _trained_like(config: ModelConfig, seed: int = 5) -> MSPCodecModel:
-    """Random weights with biases and PReLU slopes that differ per channel, as trained ones do."""
-    torch.manual_seed(seed)
-    model = MSPCodecModel(config)
-    with torch.no_grad():
-        for name, tensor in model.named_parameters():
-            if name.startswith(("g_a.", "g_s.")) and tensor.dim() == 1:
-                tensor.add_(0.1 * torch.randn_like(tensor))
-    return model.eval()
-
-
 def _deepened(tmp_path, config: ModelConfig = DEEP) -> tuple[MSPCodecModel, MSPCodecModel]:
-    export_weights(_trained_like(SHALLOW), tmp_path / "shallow.pt")
+    export_weights(trained_like(SHALLOW), tmp_path / "shallow.pt")
     deep = MSPCodecModel(config)
     load_weights_into(deep, tmp_path / "shallow.pt")
     return load_model(tmp_path / "shallow.pt").model, deep.eval()  # both as exported (fp16-stored)
@@ -35,12 +26,7 @@ def _deepened(tmp_path, config: ModelConfig = DEEP) -> tuple[MSPCodecModel, MSPC
 def test_the_deepened_transforms_compute_what_the_shallow_ones_did(tmp_path):
     shallow, deep = _deepened(tmp_path)
     assert len(deep.g_s.net[2]) == 3 and len(deep.g_a.net[5]) == 2  # synthesis' 1/8 stage, analysis' 1/4 stage
-    x = torch.rand(2, 3, 64, 96, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        y = shallow.g_a(x)
-        assert y.abs().max() > 0.01  # a real signal, not a degenerate zero
-        torch.testing.assert_close(deep.g_a(x), y, rtol=0, atol=1e-6)
-        torch.testing.assert_close(deep.g_s(y), shallow.g_s(y), rtol=0, atol=1e-6)
+    assert_same_transforms(shallow, deep, atol=1e-6)
     for name, value in shallow.state_dict().items():
         if not name.startswith(("g_a.", "g_s.")):
             assert torch.equal(deep.state_dict()[name], value), name

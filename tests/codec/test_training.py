@@ -331,9 +331,18 @@ def test_msp_train_extends_the_quality_range_of_its_init_weights_and_keeps_it(da
     assert not (tmp_path / "c").exists()
 
 
-def test_msp_train_deepens_its_init_weights_and_a_later_run_keeps_the_depth(data_dir, tmp_path):
-    """``--residual-blocks`` above the init weights' starts from them deepened (added blocks that
-    start as the identity); without it a run takes its init weights' blocks, so a deep run resumes deep."""
+@pytest.mark.parametrize(
+    ("option", "value", "field", "grown", "check"),
+    [
+        ("--width", "24", "transform_width", 24, lambda model: model.g_a.net[0].weight.shape[0] == 24),
+        ("--residual-blocks", "1,2,2", "residual_blocks", [1, 2, 2], lambda model: len(model.g_s.net[2]) == 2),
+    ],
+    ids=["wider", "deeper"],
+)
+def test_msp_train_grows_its_init_weights_and_a_later_run_keeps_the_size(data_dir, tmp_path, option, value, field, grown, check):
+    """``--width`` or ``--residual-blocks`` above the init weights' starts from them widened or
+    deepened (the same function, more channels or blocks that start as the identity); without the
+    option a run takes its init weights' architecture, so a grown run resumes grown."""
     from codec.cli import main
     from codec.zoo import export_weights, load_model
 
@@ -343,33 +352,23 @@ def test_msp_train_deepens_its_init_weights_and_a_later_run_keeps_the_depth(data
     torch.manual_seed(0)
     export_weights(MSPCodecModel(TINY), init)
     assert main(["train", *common, "--run-dir", str(tmp_path / "a"), "--steps", "1", "--init-weights", str(init),
-                 "--residual-blocks", "1,2,2"]) == 0
+                 option, value]) == 0
     assert main(["export", str(tmp_path / "a" / "checkpoint.pt"), "--out", str(tmp_path / "a.pt")]) == 0
-    deep = load_model(tmp_path / "a.pt").model
-    assert deep.config.residual_blocks == (1, 2, 2) and len(deep.g_s.net[2]) == 2
+    model = load_model(tmp_path / "a.pt").model
+    assert _plain(model.config.to_dict()[field]) == grown and check(model)
     assert main(["train", *common, "--run-dir", str(tmp_path / "b"), "--steps", "1", "--init-weights",
                  str(tmp_path / "a.pt")]) == 0
-    assert tuple(torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["model_config"]["residual_blocks"]) == (1, 2, 2)
+    assert _plain(torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["model_config"][field]) == grown
+
+
+def _plain(value):
+    """A config value as a list when it is a sequence (a tuple in memory, perhaps a list on disk)."""
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def test_msp_train_refuses_residual_blocks_below_one(data_dir, tmp_path):
+    from codec.cli import main
+
     with pytest.raises(SystemExit):
-        main(["train", *common, "--run-dir", str(tmp_path / "c"), "--steps", "1", "--residual-blocks", "1,0,2"])
-
-
-def test_msp_train_widens_its_init_weights_and_a_later_run_keeps_the_width(data_dir, tmp_path):
-    """``--width`` above the init weights' starts from them widened (the same function, more channels);
-    without ``--width`` a run takes its init weights' width, so a wide run resumes as wide."""
-    from codec.cli import main
-    from codec.zoo import export_weights, load_model
-
-    arch = ["--latent", "16", "--msp-features", "16", "--msp-depth", "1"]
-    common = ["--data", str(data_dir), "--batch-size", "2", "--crop-size", "64", "--threads", "1", "--quiet", *arch]
-    init = tmp_path / "init.pt"
-    torch.manual_seed(0)
-    export_weights(MSPCodecModel(TINY), init)
-    assert main(["train", *common, "--run-dir", str(tmp_path / "a"), "--steps", "1", "--init-weights", str(init),
-                 "--width", "24"]) == 0
-    assert main(["export", str(tmp_path / "a" / "checkpoint.pt"), "--out", str(tmp_path / "a.pt")]) == 0
-    wide = load_model(tmp_path / "a.pt").model
-    assert wide.config.transform_width == 24 and wide.g_a.net[0].weight.shape[0] == 24
-    assert main(["train", *common, "--run-dir", str(tmp_path / "b"), "--steps", "1", "--init-weights",
-                 str(tmp_path / "a.pt")]) == 0
-    assert torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["model_config"]["transform_width"] == 24
+        main(["train", "--data", str(data_dir), "--run-dir", str(tmp_path / "c"), "--steps", "1", "--residual-blocks", "1,0,2"])
+    assert not (tmp_path / "c").exists()

@@ -8,19 +8,10 @@ from codec.models.msp_codec import ModelConfig, MSPCodecModel
 from codec.models.widening import widen_transform_state, widening_sources
 from codec.zoo import export_weights, load_weights_into
 
+from tests.codec.conftest import assert_same_transforms, trained_like
+
 NARROW = ModelConfig(transform_width=16, latent_channels=8, msp_features=16, msp_depth=1)
 WIDE = ModelConfig(**{**NARROW.to_dict(), "transform_width": 24})
-
-
-def _trained_like(config: ModelConfig, seed: int = 5) -> MSPCodecModel:
-    """Random weights with PReLU slopes and biases that differ per channel, as trained ones do."""
-    torch.manual_seed(seed)
-    model = MSPCodecModel(config)
-    with torch.no_grad():
-        for name, tensor in model.named_parameters():
-            if name.startswith(("g_a.", "g_s.")) and tensor.dim() == 1:
-                tensor.add_(0.1 * torch.randn_like(tensor))
-    return model.eval()
 
 
 def _widened(narrow: MSPCodecModel, config: ModelConfig = WIDE) -> MSPCodecModel:
@@ -32,19 +23,14 @@ def _widened(narrow: MSPCodecModel, config: ModelConfig = WIDE) -> MSPCodecModel
 
 @pytest.mark.parametrize("width", [24, 32, 40], ids=["half-copied", "all-copied-once", "some-copied-twice"])
 def test_the_widened_transforms_compute_what_the_narrow_ones_did(width):
-    narrow = _trained_like(NARROW)
+    narrow = trained_like(NARROW)
     wide = _widened(narrow, ModelConfig(**{**NARROW.to_dict(), "transform_width": width}))
     assert wide.g_s.net[0].weight.shape[0] == width
-    x = torch.rand(2, 3, 64, 96, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        y = narrow.g_a(x)
-        assert y.abs().max() > 0.01  # a real signal, not a degenerate zero
-        torch.testing.assert_close(wide.g_a(x), y, rtol=0, atol=1e-5)
-        torch.testing.assert_close(wide.g_s(y), narrow.g_s(y), rtol=0, atol=1e-5)
+    assert_same_transforms(narrow, wide, atol=1e-5)
 
 
 def test_everything_but_the_transforms_is_untouched():
-    narrow = _trained_like(NARROW)
+    narrow = trained_like(NARROW)
     wide_state = _widened(narrow).state_dict()
     for name, value in narrow.state_dict().items():
         if not name.startswith(("g_a.", "g_s.")):
@@ -52,7 +38,7 @@ def test_everything_but_the_transforms_is_untouched():
 
 
 def test_a_copy_starts_equal_but_its_outgoing_weights_differ_so_training_moves_them_apart():
-    narrow = _trained_like(NARROW)
+    narrow = trained_like(NARROW)
     wide = _widened(narrow).train()
     sources = widening_sources(16, 24)
     original, copy = int(sources[16]), 16
@@ -81,7 +67,7 @@ def test_sources_keep_the_originals_and_add_distinct_copies():
 
 def test_exported_weights_load_widened_and_narrower_ones_are_refused_with_our_error(tmp_path):
     path = tmp_path / "narrow.pt"
-    export_weights(_trained_like(NARROW), path)
+    export_weights(trained_like(NARROW), path)
     narrow = MSPCodecModel(NARROW)
     load_weights_into(narrow, path)
     wide = MSPCodecModel(WIDE)
